@@ -1,0 +1,1 @@
+"""DICOM Storage SCP adapter: turns C-STORE requests into received objects."""

@@ -1,0 +1,1 @@
+"""radqc core: configuration, storage, jobs, QC engines, REST API."""

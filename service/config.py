@@ -1,0 +1,169 @@
+"""The one settings class (DESIGN §9): environment variables prefixed ``RADQC_``, or a ``.env`` file.
+
+Every setting is validated when the process starts; :func:`load_settings` reports every bad
+setting by name at once instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from service.errors import ConfigurationError
+
+Role = Literal["ingest", "reader", "auditor", "admin"]
+ROLES: tuple[Role, ...] = ("ingest", "reader", "auditor", "admin")
+
+_AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # DICOM AE: 16 chars, no backslash
+_MIN_TOKEN_LENGTH = 16
+_PLACEHOLDER_TOKENS = {"changeme", "change-me", "secret", "token", "password", "example"}
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """radqc's configuration. Defaults run embedded: SQLite and files under ``data_dir``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RADQC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("./radqc-data")
+    database_url: str = ""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=1, le=65535)
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+
+    dicom_host: str = "127.0.0.1"
+    dicom_port: int = Field(11112, ge=1, le=65535)
+    dicom_ae_title: str = "RADQC"
+    dicom_allowed_ae_titles: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    dicom_max_associations: int = Field(16, ge=1, le=256)
+
+    api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
+
+    fhir_writeback_url: str = ""
+    fhir_writeback_timeout: float = Field(10.0, gt=0)
+
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+
+    study_stable_seconds: float = Field(30.0, ge=0)
+    workers: int = Field(1, ge=0, le=64)
+    job_lease_seconds: float = Field(60.0, gt=0)
+    job_max_attempts: int = Field(5, ge=1)
+    job_backoff_base_seconds: float = Field(2.0, gt=0)
+    job_backoff_max_seconds: float = Field(300.0, gt=0)
+    worker_poll_seconds: float = Field(0.5, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("dicom_allowed_ae_titles", mode="before")
+    @classmethod
+    def _parse_ae_list(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("dicom_ae_title")
+    @classmethod
+    def _check_ae_title(cls, value: str) -> str:
+        if not _AE_TITLE.match(value) or not value.strip():
+            raise ValueError("must be 1-16 printable characters without a backslash")
+        return value
+
+    @field_validator("dicom_allowed_ae_titles")
+    @classmethod
+    def _check_ae_titles(cls, value: list[str]) -> list[str]:
+        bad = [title for title in value if not _AE_TITLE.match(title)]
+        if bad:
+            raise ValueError(f"invalid AE titles: {', '.join(bad)}")
+        return value
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _parse_tokens(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        tokens: dict[str, str] = {}
+        for pair in _split_csv(value):  # type: ignore[union-attr]
+            role, sep, token = str(pair).partition(":")
+            if not sep:
+                raise ValueError(f"expected role:token, got {role!r}")
+            role, token = role.strip(), token.strip()
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+            if token in tokens:
+                raise ValueError("the same token is given twice")
+            tokens[token] = role
+        return tokens
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _check_tokens(cls, value: dict[str, Role]) -> dict[str, Role]:
+        for token in value:
+            if len(token) < _MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDER_TOKENS:
+                raise ValueError(
+                    f"tokens must be at least {_MIN_TOKEN_LENGTH} characters and not placeholders"
+                )
+        return value
+
+    @field_validator("fhir_writeback_url", "llm_base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:// and postgresql+psycopg:// URLs are supported")
+        if value.startswith(("postgresql://", "postgres://")):
+            # psycopg 3 is the driver we install; make the bare form work too.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Settings:
+        if bool(self.llm_base_url) != bool(self.llm_model):
+            raise ValueError("RADQC_LLM_BASE_URL and RADQC_LLM_MODEL must be set together")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'radqc.sqlite3').resolve()}"
+
+    @property
+    def dicom_dir(self) -> Path:
+        return self.data_dir / "dicom"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+def _describe(error: dict[str, object]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str | int)]  # type: ignore[attr-defined]
+    name = "RADQC_" + loc[0].upper() if loc else "settings"
+    return f"{name}: {error.get('msg')}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; raise one :class:`ConfigurationError` listing every problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [_describe(dict(err)) for err in exc.errors()]
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(problems)) from exc

@@ -1,0 +1,265 @@
+"""SQLAlchemy models. The schema is changed only through Alembic revisions in ``migrations/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ItemStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Study(Base):
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    accession: Mapped[str | None] = mapped_column(String(64), index=True)
+    expected_instances: Mapped[int | None]
+    first_received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[dt.datetime | None]
+
+
+class Instance(Base):
+    """One received DICOM object; a re-sent UID with different bytes is a new version."""
+
+    __tablename__ = "instances"
+    __table_args__ = (
+        UniqueConstraint("sop_instance_uid", "version"),
+        UniqueConstraint("sop_instance_uid", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sop_class_uid: Mapped[str] = mapped_column(String(64))
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"), index=True)
+    series_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    modality: Mapped[str | None] = mapped_column(String(16))
+    patient_id: Mapped[str | None] = mapped_column(String(64))
+    transfer_syntax_uid: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    calling_ae: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study] = relationship()
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(64), unique=True)
+    latest_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReportVersion(Base):
+    """One version of a DiagnosticReport as received: the JSON as sent, and what was parsed."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("report_pk", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    resource_json: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    sections: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(32))
+    patient_sex: Mapped[str | None] = mapped_column(String(16))
+    subject_reference: Mapped[str | None] = mapped_column(String(255))
+    exam_code: Mapped[str | None] = mapped_column(String(64))
+    exam_display: Mapped[str | None] = mapped_column(String(255))
+    accession: Mapped[str | None] = mapped_column(String(64), index=True)
+    study_instance_uid: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship()
+
+
+class Item(Base):
+    """The unit of QC: one image version or one report version."""
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_received_id", "received_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.QUEUED, index=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), unique=True)
+    report_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_versions.id"), unique=True
+    )
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id"), index=True)
+    sop_instance_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    study_instance_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    accession: Mapped[str | None] = mapped_column(String(64), index=True)
+    report_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    report_version: Mapped[int | None]
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    instance: Mapped[Instance | None] = relationship()
+    report_version_row: Mapped[ReportVersion | None] = relationship()
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="item", order_by="Finding.id", cascade="all, delete-orphan"
+    )
+
+
+class Job(Base):
+    """A durable unit of work, claimed with a lease. ``key`` makes enqueueing idempotent."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id"))
+    target: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int | None]
+    rerun: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Finding(Base):
+    """One QC finding: one per item, engine, code and scope (image-level or study-level)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("item_id", "engine", "code", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[Any]]
+    confidence: Mapped[float] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(32))
+    engine_version: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(16), default="item")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="findings")
+
+
+class Observation(Base):
+    """A FHIR Observation radqc published; ``id`` is deterministic so write-back is idempotent."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("findings.id", ondelete="SET NULL")
+    )
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    subject: Mapped[str | None] = mapped_column(String(255), index=True)
+    derived_from: Mapped[str | None] = mapped_column(String(255), index=True)
+    resource_json: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OutboxEntry(Base):
+    """One Observation version waiting to be PUT to the hospital FHIR server."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("observation_id", "observation_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("observations.id"), index=True)
+    observation_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[dt.datetime | None]

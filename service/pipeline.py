@@ -1,0 +1,151 @@
+"""What a worker does with a QC job: load the item, run the engines, store findings, publish.
+
+The engines run outside any database transaction (an LLM call may take seconds); the findings,
+the item's status and its Observations are then written in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db import Database
+from service.dicom_files import read_header
+from service.engines.base import Engine, Finding, ImageInput, QCInput, ReportInput, StudyEngine
+from service.engines.base import StudyInput
+from service.errors import EngineError, NotFoundError
+from service.findings import replace_findings
+from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
+from service.storage import FileStore
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    """Turns an item's stored findings into published results (Observations, write-back)."""
+
+    def publish(self, session: Session, item: Item) -> None: ...
+
+
+class NullPublisher:
+    def publish(self, session: Session, item: Item) -> None:
+        return None
+
+
+@dataclass
+class Pipeline:
+    db: Database
+    files: FileStore
+    engines: Sequence[Engine]
+    study_engines: Sequence[StudyEngine]
+    publisher: Publisher
+
+    # -- items ---------------------------------------------------------------------------
+    def process_item(self, item_id: int) -> None:
+        qc_input = self._start(item_id)
+        results = self._run_engines(qc_input, item_id)
+        self._finish(item_id, results)
+
+    def _start(self, item_id: int) -> QCInput:
+        with self.db.transaction() as session:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise NotFoundError(f"item {item_id} does not exist")
+            item.status = ItemStatus.PROCESSING
+            return self._load_input(session, item)
+
+    def _load_input(self, session: Session, item: Item) -> QCInput:
+        if item.kind == "image":
+            instance = item.instance
+            assert instance is not None
+            previous = session.scalar(
+                select(Instance.sha256).where(
+                    Instance.sop_instance_uid == instance.sop_instance_uid,
+                    Instance.version == instance.version - 1,
+                )
+            )
+            return ImageInput(
+                item_id=item.id, sop_instance_uid=instance.sop_instance_uid,
+                version=instance.version, path=str(self.files.path(instance.path)),
+                header=read_header(self.files.path(instance.path)), previous_sha256=previous,
+            )
+        version = item.report_version_row
+        assert version is not None
+        return ReportInput(
+            item_id=item.id, report_id=item.report_id or "", version=version.version,
+            text=version.text, sections=version.sections, patient_sex=version.patient_sex,
+            exam_code=version.exam_code, exam_display=version.exam_display,
+            status=version.status,
+        )
+
+    def _run_engines(self, qc_input: QCInput, item_id: int) -> dict[str, list[Finding]]:
+        kind = "image" if isinstance(qc_input, ImageInput) else "report"
+        results: dict[str, list[Finding]] = {}
+        for engine in self.engines:
+            if kind not in engine.kinds:
+                continue
+            try:
+                results[engine.name] = engine.review(qc_input)
+            except Exception as exc:
+                log.exception("engine %s failed on item %s", engine.name, item_id)
+                raise EngineError(f"engine {engine.name} failed: {exc}") from exc
+        return results
+
+    def _finish(self, item_id: int, results: dict[str, list[Finding]]) -> None:
+        with self.db.transaction() as session:
+            item = session.get(Item, item_id)
+            assert item is not None
+            for engine_name, findings in results.items():
+                replace_findings(session, item, engine_name, "item", findings)
+            item.status = ItemStatus.DONE
+            item.processed_at = utcnow()
+            item.error = None
+            self.publisher.publish(session, item)
+        log.info("item %s done: %d findings", item_id, sum(len(f) for f in results.values()))
+
+    def mark_failed(self, item_id: int, error: str) -> None:
+        """The item's job was dead-lettered: show it as failed with the reason."""
+        with self.db.transaction() as session:
+            item = session.get(Item, item_id)
+            if item is not None:
+                item.status = ItemStatus.FAILED
+                item.error = error[:2000]
+
+    # -- studies -------------------------------------------------------------------------
+    def process_study(self, study_id: int) -> None:
+        with self.db.reader() as session:
+            study = session.get(Study, study_id)
+            if study is None:
+                raise NotFoundError(f"study {study_id} does not exist")
+            study_input = StudyInput(study.study_instance_uid, self._study_images(session, study))
+        results = {engine.name: engine.review_study(study_input) for engine in self.study_engines}
+        with self.db.transaction() as session:
+            study = session.get(Study, study_id)
+            assert study is not None
+            for item_id, _ in study_input.images:
+                item = session.get(Item, item_id)
+                assert item is not None
+                for engine_name, per_item in results.items():
+                    replace_findings(session, item, engine_name, "study", per_item.get(item_id, []))
+                self.publisher.publish(session, item)
+            study.checked_at = utcnow()
+
+    def _study_images(self, session: Session, study: Study) -> list[tuple[int, object]]:
+        """The latest version of each image of the study, with its header."""
+        latest = (
+            select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
+            .where(Instance.study_id == study.id).group_by(Instance.sop_instance_uid).subquery()
+        )
+        rows = session.execute(
+            select(Item.id, Instance.path)
+            .join(Instance, Item.instance_id == Instance.id)
+            .join(latest, (latest.c.sop_instance_uid == Instance.sop_instance_uid)
+                  & (latest.c.version == Instance.version))
+            .order_by(Item.id)
+        ).all()
+        return [(item_id, read_header(self.files.path(path))) for item_id, path in rows]

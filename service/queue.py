@@ -1,0 +1,203 @@
+"""A durable job queue in the database (our own small module; see README "Job queue").
+
+- ``enqueue`` is idempotent by ``key``: one job per item however often the item arrives. With
+  ``requeue=True`` a finished job is queued again, a queued one is moved to the new ``run_at``, and
+  a running one is marked to run once more when it finishes (the study stable-time rule and
+  write-back of a changed Observation need this).
+- ``claim`` takes the next due job with a lease in one statement (``FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL; SQLite serialises writers with ``BEGIN IMMEDIATE``). A job whose lease ran out (its
+  worker died) is due again.
+- ``fail`` retries with exponential backoff (:func:`backoff_delay`, a pure function) and
+  dead-letters the job (status ``failed``) after ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from service.models import Job, JobStatus, utcnow
+
+QC = "qc"
+STUDY = "study"
+WRITEBACK = "writeback"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff between attempts. How many attempts a job gets is its own ``max_attempts``
+    (None: retried until it succeeds, as write-back is)."""
+
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` after ``attempt`` failures (1-based)."""
+    if attempt < 1:
+        return 0.0
+    return float(min(cap, base * 2 ** min(attempt - 1, 62)))
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    key: str,
+    *,
+    item_id: int | None = None,
+    study_id: int | None = None,
+    target: str | None = None,
+    run_at: dt.datetime | None = None,
+    max_attempts: int | None = None,
+    requeue: bool = False,
+) -> None:
+    """Insert the job for ``key`` unless it exists; see the module doc for ``requeue``."""
+    now = utcnow()
+    values = {
+        "kind": kind, "key": key, "item_id": item_id, "study_id": study_id, "target": target,
+        "status": JobStatus.QUEUED, "attempts": 0, "max_attempts": max_attempts, "rerun": False,
+        "run_at": run_at or now, "created_at": now, "updated_at": now,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    if not requeue:
+        return
+    session.execute(
+        update(Job)
+        .where(Job.key == key, Job.status != JobStatus.RUNNING)
+        .values(status=JobStatus.QUEUED, attempts=0, run_at=run_at or now, last_error=None,
+                updated_at=now)
+    )
+    session.execute(
+        update(Job).where(Job.key == key, Job.status == JobStatus.RUNNING)
+        .values(rerun=True, run_at=run_at or now, updated_at=now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A job as claimed by one worker: what the handler needs, detached from any session."""
+
+    id: int
+    kind: str
+    key: str
+    item_id: int | None
+    study_id: int | None
+    target: str | None
+    attempts: int
+    max_attempts: int | None
+    locked_by: str
+
+
+def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
+    """Claim the next due job (or one whose lease expired) for ``worker_id``."""
+    now = utcnow()
+    due = or_(
+        and_(Job.status == JobStatus.QUEUED, Job.run_at <= now),
+        and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
+    )
+    candidate = (
+        select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Job)
+        .where(Job.id == candidate)
+        .values(status=JobStatus.RUNNING, locked_by=worker_id, attempts=Job.attempts + 1,
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
+        .returning(Job.id, Job.kind, Job.key, Job.item_id, Job.study_id, Job.target,
+                   Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        return None
+    return ClaimedJob(*row, locked_by=worker_id)
+
+
+def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
+    """Heartbeat: push the lease forward; False if the job is no longer ours."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING)
+        .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _owned(job: ClaimedJob) -> tuple[object, ...]:
+    return (Job.id == job.id, Job.locked_by == job.locked_by, Job.status == JobStatus.RUNNING)
+
+
+def complete(session: Session, job: ClaimedJob) -> None:
+    """Mark a job done, or queue it again if it was re-requested while it ran."""
+    now = utcnow()
+    session.execute(
+        update(Job).where(*_owned(job), Job.rerun.is_(True))
+        .values(status=JobStatus.QUEUED, rerun=False, attempts=0, locked_by=None,
+                lease_expires_at=None, updated_at=now)
+    )
+    session.execute(
+        update(Job).where(*_owned(job))
+        .values(status=JobStatus.DONE, locked_by=None, lease_expires_at=None, last_error=None,
+                updated_at=now)
+    )
+
+
+def fail(
+    session: Session, job: ClaimedJob, error: str, policy: RetryPolicy, *, retry_after: float = 0.0
+) -> bool:
+    """Record a failed attempt. Returns True when the job is dead-lettered (status ``failed``)."""
+    now = utcnow()
+    dead = job.max_attempts is not None and job.attempts >= job.max_attempts
+    delay = max(retry_after, backoff_delay(job.attempts, policy.base_seconds, policy.max_seconds))
+    session.execute(
+        update(Job).where(*_owned(job))
+        .values(
+            status=JobStatus.FAILED if dead else JobStatus.QUEUED,
+            run_at=now if dead else now + dt.timedelta(seconds=delay),
+            locked_by=None, lease_expires_at=None, last_error=error[:2000], updated_at=now,
+        )
+    )
+    return dead
+
+
+def release(session: Session, job: ClaimedJob) -> None:
+    """Give a claimed job back unchanged (clean shutdown): the attempt does not count."""
+    session.execute(
+        update(Job).where(*_owned(job))
+        .values(status=JobStatus.QUEUED, attempts=Job.attempts - 1, locked_by=None,
+                lease_expires_at=None, updated_at=utcnow())
+    )
+
+
+def dead_letter_abandoned(session: Session) -> int:
+    """Jobs whose worker died during their last allowed attempt are failed, not run again."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now,
+               Job.max_attempts.is_not(None), Job.attempts >= Job.max_attempts)
+        .values(status=JobStatus.FAILED, locked_by=None, lease_expires_at=None,
+                last_error="worker lost during the last allowed attempt", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def queue_depth(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Job).where(
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,146 @@
+"""The worker loop: claim a job, run its handler, record the outcome; heartbeat while it runs.
+
+Handlers are plain callables keyed by job kind, handed in by the composition root
+(:mod:`service.app`), so the worker knows nothing of FHIR or DICOM networking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from service import metrics, queue
+from service.db import Database
+from service.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[queue.ClaimedJob], None]
+DeadLetterHook = Callable[[queue.ClaimedJob, str], None]
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class WorkerConfig:
+    lease_seconds: float = 60.0
+    poll_seconds: float = 0.5
+    retry: queue.RetryPolicy = queue.RetryPolicy()
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Handler],
+        config: WorkerConfig,
+        *,
+        on_dead_letter: DeadLetterHook | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.config = config
+        self.on_dead_letter = on_dead_letter
+        self.worker_id = worker_id or new_worker_id()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Process jobs until :meth:`stop` is called; the job in hand is finished first."""
+        log.info("worker %s started", self.worker_id)
+        while not self.stopping.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # the database went away: wait and try again, never exit
+                log.exception("worker %s: could not claim a job", self.worker_id)
+                worked = False
+            if not worked:
+                self.stopping.wait(self.config.poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_once(self) -> bool:
+        """Claim and run one job. Returns False when no job was due."""
+        with self.db.transaction() as session:
+            queue.dead_letter_abandoned(session)
+            job = queue.claim(session, self.worker_id, self.config.lease_seconds)
+        if job is None:
+            return False
+        self._run(job)
+        return True
+
+    def _run(self, job: queue.ClaimedJob) -> None:
+        handler = self.handlers.get(job.kind)
+        started = time.perf_counter()
+        heartbeat = _Heartbeat(self, job)
+        heartbeat.start()
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            handler(job)
+        except Exception as exc:
+            heartbeat.stop()
+            self._failed(job, exc)
+        else:
+            heartbeat.stop()
+            with self.db.transaction() as session:
+                queue.complete(session, job)
+            metrics.JOBS_DONE.labels(job.kind).inc()
+        finally:
+            metrics.JOB_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
+
+    def _failed(self, job: queue.ClaimedJob, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        retry_after = exc.retry_after or 0.0 if isinstance(exc, DeliveryError) else 0.0
+        if isinstance(exc, DeliveryError):
+            log.warning("job %s (%s) attempt %d: %s", job.id, job.key, job.attempts, error)
+        else:
+            log.error("job %s (%s) attempt %d failed: %s", job.id, job.key, job.attempts, error,
+                      exc_info=exc)
+        with self.db.transaction() as session:
+            dead = queue.fail(session, job, error, self.config.retry, retry_after=retry_after)
+        if dead:
+            metrics.JOBS_FAILED.labels(job.kind).inc()
+            log.error("job %s (%s) dead-lettered after %d attempts", job.id, job.key,
+                      job.attempts)
+            if self.on_dead_letter is not None:
+                self.on_dead_letter(job, error)
+        else:
+            metrics.JOBS_RETRIED.labels(job.kind).inc()
+
+
+class _Heartbeat:
+    """Extends the job's lease every third of the lease while the handler runs."""
+
+    def __init__(self, worker: Worker, job: queue.ClaimedJob) -> None:
+        self.worker = worker
+        self.job = job
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job.id}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        interval = self.worker.config.lease_seconds / 3
+        while not self.done.wait(interval):
+            try:
+                with self.worker.db.transaction() as session:
+                    queue.extend_lease(session, self.job.id, self.worker.worker_id,
+                                       self.worker.config.lease_seconds)
+            except Exception:
+                log.warning("could not extend the lease of job %s", self.job.id, exc_info=True)
