@@ -40,11 +40,11 @@ class Settings(BaseSettings):
     database_url: str = ""
 
     http_host: str = "127.0.0.1"
-    http_port: int = Field(8080, ge=1, le=65535)
+    http_port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
 
     dicom_host: str = "127.0.0.1"
-    dicom_port: int = Field(11112, ge=1, le=65535)
+    dicom_port: int = Field(11112, ge=0, le=65535)
     dicom_ae_title: str = "RADQC"
     dicom_allowed_ae_titles: Annotated[list[str], NoDecode] = Field(default_factory=list)
     dicom_max_associations: int = Field(16, ge=1, le=256)
