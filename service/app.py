@@ -1,0 +1,119 @@
+"""The composition root: the one place that wires the adapters into the core.
+
+``build_components`` creates the long-lived objects once per process; ``build_api`` assembles the
+HTTP application (REST, FHIR); ``build_worker`` the job worker with its handlers;
+``build_listener`` the DICOM Storage SCP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from dicom_listener.server import StorageSCP
+from fhir_adapter import routes_observations, routes_reports
+from fhir_adapter.outcome import error_response as fhir_error_response
+from fhir_adapter.publisher import ObservationPublisher
+from fhir_adapter.writeback import WritebackClient
+from service import queue
+from service.api import health, items
+from service.api.auth import resolve_tokens
+from service.api.errors import BodySizeLimit, Renderer, install_error_handlers
+from service.components import Components
+from service.config import Settings
+from service.db import Database
+from service.engines.rules import RulesEngine, StudyRulesEngine
+from service.pipeline import Pipeline
+from service.storage import FileStore
+from service.worker import Worker, WorkerConfig
+
+__all__ = ["build_api", "build_components", "build_listener", "build_worker"]
+
+VERSION = "0.1.0"
+_RENDERERS: dict[str, Renderer] = {"/fhir": fhir_error_response}
+
+
+def build_components(settings: Settings) -> Components:
+    """Create the database engine, file store and QC pipeline for this process."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    files = FileStore(settings.dicom_dir)
+    publisher = ObservationPublisher(writeback_enabled=bool(settings.fhir_writeback_url))
+    pipeline = Pipeline(db=db, files=files, engines=[RulesEngine()],
+                        study_engines=[StudyRulesEngine()], publisher=publisher)
+    return Components(settings=settings, db=db, files=files, pipeline=pipeline)
+
+
+def build_api(components: Components) -> FastAPI:
+    """The HTTP application: REST for dashboards, radqc's FHIR API, health and metrics."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="radqc", version=VERSION, lifespan=lifespan,
+        description="Quality control for chest X-rays and radiology reports.",
+    )
+    app.state.components = components
+    app.state.tokens = resolve_tokens(components.settings)
+    install_error_handlers(app, _RENDERERS)
+    app.add_middleware(BodySizeLimit, limit=components.settings.max_body_bytes,
+                       renderers=_RENDERERS)
+    app.include_router(health.router, tags=["health"])
+    app.include_router(items.router, prefix="/api/v1", tags=["items"])
+    app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
+    app.include_router(routes_observations.router, prefix="/fhir", tags=["fhir"])
+    return app
+
+
+@dataclass
+class WorkerBundle:
+    worker: Worker
+    writeback: WritebackClient | None
+
+    def close(self) -> None:
+        if self.writeback is not None:
+            self.writeback.close()
+
+
+def build_worker(components: Components, worker_id: str | None = None) -> WorkerBundle:
+    """A worker with a handler for every job kind this deployment produces."""
+    settings = components.settings
+    pipeline = components.pipeline
+
+    def run_qc(job: queue.ClaimedJob) -> None:
+        assert job.item_id is not None
+        pipeline.process_item(job.item_id)
+
+    def run_study(job: queue.ClaimedJob) -> None:
+        assert job.study_id is not None
+        pipeline.process_study(job.study_id)
+
+    handlers = {queue.QC: run_qc, queue.STUDY: run_study}
+    writeback = None
+    if settings.fhir_writeback_url:
+        writeback = WritebackClient(components.db, settings.fhir_writeback_url,
+                                    settings.fhir_writeback_timeout)
+        handlers[queue.WRITEBACK] = writeback.deliver
+
+    def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:
+        if job.kind == queue.QC and job.item_id is not None:
+            pipeline.mark_failed(job.item_id, error)
+
+    config = WorkerConfig(
+        lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds,
+        retry=queue.RetryPolicy(settings.job_backoff_base_seconds,
+                                settings.job_backoff_max_seconds),
+    )
+    worker = Worker(components.db, handlers, config, on_dead_letter=on_dead_letter,
+                    worker_id=worker_id)
+    return WorkerBundle(worker, writeback)
+
+
+def build_listener(components: Components) -> StorageSCP:
+    return StorageSCP(components.settings, components.db, components.files,
+                      components.queue_options)

@@ -1,0 +1,225 @@
+"""The ``radqc`` command: ``serve | api | listen | worker | migrate``.
+
+``serve`` runs everything on one machine: the HTTP API and the DICOM listener in this process,
+and ``RADQC_WORKERS`` worker processes that it restarts if they die. SIGTERM or Ctrl-C shuts
+down cleanly: no new associations or requests, associations in progress finish, each worker
+finishes the job in hand, and the database is left consistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from service.config import Settings, load_settings
+from service.errors import ConfigurationError, RadqcError
+
+log = logging.getLogger("radqc")
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s",
+    )
+    logging.getLogger("pynetdicom").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def _on_terminate(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _migrate(settings: Settings) -> None:
+    from service.db import Database
+    from service.migrate import upgrade
+
+    db = Database(settings.effective_database_url)
+    try:
+        db.wait_until_ready()
+    finally:
+        db.dispose()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from service.migrate import downgrade
+
+    if args.downgrade:
+        downgrade(settings.effective_database_url, args.downgrade)
+    else:
+        _migrate(settings)
+    log.info("database schema is at %s", args.downgrade or "head")
+    return 0
+
+
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from service.app import build_components, build_worker
+
+    components = build_components(settings)
+    bundle = build_worker(components)
+    stop = threading.Event()
+    _on_terminate(stop)
+    threading.Thread(target=lambda: (stop.wait(), bundle.worker.stop()), daemon=True).start()
+    try:
+        bundle.worker.run()
+    finally:
+        bundle.close()
+        components.db.dispose()
+    return 0
+
+
+def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
+    from service.app import build_components, build_listener
+
+    _migrate(settings)
+    components = build_components(settings)
+    listener = build_listener(components)
+    stop = threading.Event()
+    _on_terminate(stop)
+    listener.start()
+    log.info("DICOM listener %s on %s:%d", settings.dicom_ae_title, settings.dicom_host,
+             listener.port)
+    stop.wait()
+    listener.stop()
+    components.db.dispose()
+    return 0
+
+
+def _uvicorn_server(settings: Settings, components: object) -> object:
+    import uvicorn
+
+    from service.app import build_api
+
+    app = build_api(components)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
+                            log_level=settings.log_level.lower(), access_log=False)
+    return uvicorn.Server(config)
+
+
+def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
+    from service.app import build_components
+
+    _migrate(settings)
+    components = build_components(settings)
+    server = _uvicorn_server(settings, components)
+    server.run()  # type: ignore[attr-defined]
+    components.db.dispose()
+    return 0
+
+
+class _WorkerSupervisor:
+    """Keeps ``count`` worker processes running; restarts one that dies."""
+
+    def __init__(self, count: int, env: dict[str, str]) -> None:
+        self.count = count
+        self.env = env
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=self.env)
+
+    def start(self) -> None:
+        self.procs = [self._spawn() for _ in range(self.count)]
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1.0):
+            for i, proc in enumerate(self.procs):
+                if proc.poll() is not None and not self.stopping.is_set():
+                    log.warning("worker %d exited with %s; restarting", proc.pid, proc.returncode)
+                    self.procs[i] = self._spawn()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self.stopping.set()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.error("worker %d did not stop in %.0f s; killing it", proc.pid, timeout)
+                proc.kill()
+
+
+def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    _migrate(settings)
+    # Before prometheus_client is imported: every process of this group writes its metrics to
+    # files there, and /metrics adds them up.
+    metrics_dir = settings.data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from service.app import build_components, build_listener
+
+    components = build_components(settings)
+    listener = build_listener(components)
+    listener.start()
+    supervisor = _WorkerSupervisor(settings.workers, dict(os.environ))
+    supervisor.start()
+    server = _uvicorn_server(settings, components)
+    log.info("radqc serving: HTTP http://%s:%d  DICOM %s@%s:%d  workers %d", settings.http_host,
+             settings.http_port, settings.dicom_ae_title, settings.dicom_host, listener.port,
+             settings.workers)
+    try:
+        server.run()  # type: ignore[attr-defined]  # returns on SIGTERM/SIGINT
+    finally:
+        listener.stop()
+        supervisor.stop()
+        components.db.dispose()
+    return 0
+
+
+COMMANDS = {
+    "serve": (cmd_serve, "run everything on the embedded defaults: API, DICOM listener, workers"),
+    "api": (cmd_api, "run the HTTP API (REST and FHIR) only"),
+    "listen": (cmd_listen, "run the DICOM Storage SCP only"),
+    "worker": (cmd_worker, "run one QC worker process"),
+    "migrate": (cmd_migrate, "apply the database migrations"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="radqc", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_fn, help_text) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if name == "migrate":
+            cmd.add_argument("--downgrade", metavar="REVISION",
+                             help="downgrade to REVISION (e.g. base) instead of upgrading")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(f"radqc: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(settings)
+    try:
+        return COMMANDS[args.command][0](settings, args)
+    except RadqcError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
