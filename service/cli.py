@@ -73,7 +73,12 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     bundle = build_worker(components)
     stop = threading.Event()
     _on_terminate(stop)
-    threading.Thread(target=lambda: (stop.wait(), bundle.worker.stop()), daemon=True).start()
+
+    def stop_when_told() -> None:
+        stop.wait()
+        bundle.worker.stop()
+
+    threading.Thread(target=stop_when_told, name="stopper", daemon=True).start()
     try:
         bundle.worker.run()
     finally:

@@ -94,8 +94,8 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         tokens: dict[str, str] = {}
-        for pair in _split_csv(value):  # type: ignore[union-attr]
-            role, sep, token = str(pair).partition(":")
+        for pair in (part.strip() for part in value.split(",") if part.strip()):
+            role, sep, token = pair.partition(":")
             if not sep:
                 raise ValueError(f"expected role:token, got {role!r}")
             role, token = role.strip(), token.strip()

@@ -7,9 +7,9 @@ committed together, or not at all. Nothing here knows DICOM networking or FHIR H
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from service import queue
 from service.db import Database
 from service.models import Instance, Item, ItemStatus, Report, ReportVersion, Study, utcnow
-
 
 _R = TypeVar("_R", "ReceivedInstance", "ReceivedReport")
 
@@ -150,7 +149,8 @@ def store_instance(
 
 
 def store_report(session: Session, received: ReceivedReport, options: QueueOptions) -> IngestResult:
-    """Record a received report; the same content again is a no-op, changed content a new version."""
+    """Record a received report: the same content again is a no-op; changed content is a new
+    version with its own item and job."""
     report = session.scalars(
         select(Report).where(Report.report_id == received.report_id).with_for_update()
     ).one_or_none()
@@ -193,18 +193,25 @@ def store_report(session: Session, received: ReceivedReport, options: QueueOptio
     return IngestResult(outcome, item.id, version)
 
 
-def ingest(db: Database, store: Callable[[Session, _R, QueueOptions], IngestResult],
-           received: _R, options: QueueOptions, *, attempts: int = 3) -> IngestResult:
-    """Run one ``store_*`` call in its own transaction.
+def ingest_many(db: Database, store: Callable[[Session, _R, QueueOptions], IngestResult],
+                received: Sequence[_R], options: QueueOptions, *,
+                attempts: int = 3) -> list[IngestResult]:
+    """Run ``store`` for every record in ONE transaction: all are committed, or none.
 
     Two senders racing with the same new UID or report id collide on a unique constraint; the
-    loser's transaction is retried and then finds the winner's row.
+    loser's transaction is retried whole and then finds the winner's rows.
     """
     for attempt in range(1, attempts + 1):
         try:
             with db.transaction() as session:
-                return store(session, received, options)
+                return [store(session, record, options) for record in received]
         except IntegrityError:
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
+
+
+def ingest(db: Database, store: Callable[[Session, _R, QueueOptions], IngestResult],
+           received: _R, options: QueueOptions) -> IngestResult:
+    """Store one received record in its own transaction (see :func:`ingest_many`)."""
+    return ingest_many(db, store, [received], options)[0]

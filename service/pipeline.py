@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydicom.dataset import Dataset
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -135,7 +136,7 @@ class Pipeline:
                 self.publisher.publish(session, item)
             study.checked_at = utcnow()
 
-    def _study_images(self, session: Session, study: Study) -> list[tuple[int, object]]:
+    def _study_images(self, session: Session, study: Study) -> list[tuple[int, Dataset]]:
         """The latest version of each image of the study, with its header."""
         latest = (
             select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))

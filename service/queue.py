@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.models import Job, JobStatus, utcnow
 
@@ -118,7 +119,11 @@ def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob 
     row = session.execute(stmt).one_or_none()
     if row is None:
         return None
-    return ClaimedJob(*row, locked_by=worker_id)
+    return ClaimedJob(
+        id=row.id, kind=row.kind, key=row.key, item_id=row.item_id, study_id=row.study_id,
+        target=row.target, attempts=row.attempts, max_attempts=row.max_attempts,
+        locked_by=worker_id,
+    )
 
 
 def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
@@ -132,20 +137,22 @@ def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: f
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _owned(job: ClaimedJob) -> tuple[object, ...]:
-    return (Job.id == job.id, Job.locked_by == job.locked_by, Job.status == JobStatus.RUNNING)
+def _owned(job: ClaimedJob) -> ColumnElement[bool]:
+    """Still this worker's claim: a worker whose lease ran out and was reclaimed changes nothing."""
+    return and_(Job.id == job.id, Job.locked_by == job.locked_by,
+                Job.status == JobStatus.RUNNING)
 
 
 def complete(session: Session, job: ClaimedJob) -> None:
     """Mark a job done, or queue it again if it was re-requested while it ran."""
     now = utcnow()
     session.execute(
-        update(Job).where(*_owned(job), Job.rerun.is_(True))
+        update(Job).where(_owned(job), Job.rerun.is_(True))
         .values(status=JobStatus.QUEUED, rerun=False, attempts=0, locked_by=None,
                 lease_expires_at=None, updated_at=now)
     )
     session.execute(
-        update(Job).where(*_owned(job))
+        update(Job).where(_owned(job))
         .values(status=JobStatus.DONE, locked_by=None, lease_expires_at=None, last_error=None,
                 updated_at=now)
     )
@@ -159,7 +166,7 @@ def fail(
     dead = job.max_attempts is not None and job.attempts >= job.max_attempts
     delay = max(retry_after, backoff_delay(job.attempts, policy.base_seconds, policy.max_seconds))
     session.execute(
-        update(Job).where(*_owned(job))
+        update(Job).where(_owned(job))
         .values(
             status=JobStatus.FAILED if dead else JobStatus.QUEUED,
             run_at=now if dead else now + dt.timedelta(seconds=delay),
@@ -172,7 +179,7 @@ def fail(
 def release(session: Session, job: ClaimedJob) -> None:
     """Give a claimed job back unchanged (clean shutdown): the attempt does not count."""
     session.execute(
-        update(Job).where(*_owned(job))
+        update(Job).where(_owned(job))
         .values(status=JobStatus.QUEUED, attempts=Job.attempts - 1, locked_by=None,
                 lease_expires_at=None, updated_at=utcnow())
     )

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, REPO
-from tests.fhir_adapter.fhir_server import RecordingFhirServer
+from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.support.servers import free_port
 
 STORESCU = Path("/usr/bin/storescu")
@@ -38,34 +38,48 @@ def _need_dcmtk() -> None:
 
 
 class Service:
-    def __init__(self, proc: subprocess.Popen[bytes], http: str, dicom_port: int,
-                 log: Path) -> None:
+    def __init__(
+        self, proc: subprocess.Popen[bytes], http: str, dicom_port: int, log: Path
+    ) -> None:
         self.proc, self.http, self.dicom_port, self.log = proc, http, dicom_port, log
 
 
 @pytest.fixture
-def fhir_server() -> Iterator[RecordingFhirServer]:
-    with RecordingFhirServer() as server:
+def fhir_server() -> Iterator[RecordingFHIRServer]:
+    with running_fhir_server() as server:
         yield server
 
 
 @pytest.fixture
-def service(tmp_path: Path, database_url: str,
-            fhir_server: RecordingFhirServer) -> Iterator[Service]:
+def service(
+    tmp_path: Path, database_url: str, fhir_server: RecordingFHIRServer
+) -> Iterator[Service]:
     http_port, dicom_port = free_port(), free_port()
     env = dict(os.environ)
-    env.update({
-        "RADQC_DATA_DIR": str(tmp_path / "data"), "RADQC_DATABASE_URL": database_url,
-        "RADQC_HTTP_PORT": str(http_port), "RADQC_DICOM_PORT": str(dicom_port),
-        "RADQC_API_TOKENS": TOKENS, "RADQC_FHIR_WRITEBACK_URL": fhir_server.base_url,
-        "RADQC_STUDY_STABLE_SECONDS": "1", "RADQC_WORKER_POLL_SECONDS": "0.1",
-        "RADQC_JOB_BACKOFF_BASE_SECONDS": "0.2", "RADQC_JOB_BACKOFF_MAX_SECONDS": "1",
-        "RADQC_WORKERS": "2",
-    })
+    env.update(
+        {
+            "RADQC_DATA_DIR": str(tmp_path / "data"),
+            "RADQC_DATABASE_URL": database_url,
+            "RADQC_HTTP_PORT": str(http_port),
+            "RADQC_DICOM_PORT": str(dicom_port),
+            "RADQC_API_TOKENS": TOKENS,
+            "RADQC_FHIR_WRITEBACK_URL": fhir_server.base_url,
+            "RADQC_STUDY_STABLE_SECONDS": "1",
+            "RADQC_WORKER_POLL_SECONDS": "0.1",
+            "RADQC_JOB_BACKOFF_BASE_SECONDS": "0.2",
+            "RADQC_JOB_BACKOFF_MAX_SECONDS": "1",
+            "RADQC_WORKERS": "2",
+        }
+    )
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
-                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{http_port}"
     deadline = time.monotonic() + 60
     while True:
@@ -88,7 +102,10 @@ def service(tmp_path: Path, database_url: str,
 def _storescu(port: int, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(STORESCU), "-xs", "-aec", "RADQC", "-to", "30", "127.0.0.1", str(port), str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -97,8 +114,9 @@ def _items(service: Service, **params: str) -> list[dict[str, object]]:
     cursor: str | None = None
     while True:
         query = dict(params, limit="200", **({"cursor": cursor} if cursor else {}))
-        page = httpx.get(f"{service.http}/api/v1/items", params=query, headers=READER,
-                         timeout=10).json()
+        page = httpx.get(
+            f"{service.http}/api/v1/items", params=query, headers=READER, timeout=10
+        ).json()
         found.extend(page["items"])
         cursor = page.get("next_cursor")
         if not cursor:
@@ -116,18 +134,27 @@ def _wait_all_done(service: Service, expected: int, timeout: float = 90) -> list
 
 
 REPORT = {
-    "resourceType": "DiagnosticReport", "id": "e2e-1", "status": "final",
-    "code": {"coding": [{"system": "http://loinc.org", "code": "36643-5",
-                         "display": "XR Chest 2V"}]},
+    "resourceType": "DiagnosticReport",
+    "id": "e2e-1",
+    "status": "final",
+    "code": {
+        "coding": [{"system": "http://loinc.org", "code": "36643-5", "display": "XR Chest 2V"}]
+    },
     "subject": {"reference": "Patient/p-e2e"},
-    "presentedForm": [{"contentType": "text/plain",
-                       "data": "RklORElOR1M6IEhlYXJ0IHNpemUgaXMgbm9ybWFsLiBbKioqXQo="}],
+    "presentedForm": [
+        {
+            "contentType": "text/plain",
+            "data": "RklORElOR1M6IEhlYXJ0IHNpemUgaXMgbm9ybWFsLiBbKioqXQo=",
+        }
+    ],
 }  # "FINDINGS: Heart size is normal. [***]" : no IMPRESSION, a placeholder left in
 
 
-def test_serve_end_to_end(service: Service, fhir_server: RecordingFhirServer,
-                          shared_data: Path) -> None:
+def test_serve_end_to_end(
+    service: Service, fhir_server: RecordingFHIRServer, shared_data: Path
+) -> None:
     _need_dcmtk()
+    fhir_server.refuse_for(3)  # the hospital FHIR server is down at first
     cxr_files = sorted(p for p in (shared_data / "cxr").rglob("*.dcm"))
     refused: dict[str, str] = {}
     for path in cxr_files:
@@ -139,8 +166,12 @@ def test_serve_end_to_end(service: Service, fhir_server: RecordingFhirServer,
     assert set(refused) <= {"fodicom_CR-MONO1-10-chest_nometa.dcm"}, refused
     sent = len(cxr_files) - len(refused)
 
-    response = httpx.put(f"{service.http}/fhir/DiagnosticReport/e2e-1", json=REPORT,
-                         headers={**INGEST, "Content-Type": "application/fhir+json"}, timeout=10)
+    response = httpx.put(
+        f"{service.http}/fhir/DiagnosticReport/e2e-1",
+        json=REPORT,
+        headers={**INGEST, "Content-Type": "application/fhir+json"},
+        timeout=10,
+    )
     assert response.status_code == 201, response.text
 
     items = _wait_all_done(service, sent + 1)
@@ -157,23 +188,48 @@ def test_serve_end_to_end(service: Service, fhir_server: RecordingFhirServer,
 
     # radqc's own FHIR API has every finding and one summary per item as an Observation.
     n_findings = sum(len(i["findings"]) for i in items)  # type: ignore[arg-type]
-    bundle = httpx.get(f"{service.http}/fhir/Observation", params={"_count": "500"},
-                       headers=READER, timeout=10).json()
+    bundle = httpx.get(
+        f"{service.http}/fhir/Observation", params={"_count": "500"}, headers=READER, timeout=10
+    ).json()
     ids = [entry["resource"]["id"] for entry in bundle.get("entry", [])]
     assert len(ids) == len(set(ids)) == n_findings + len(items)
-    summary = httpx.get(f"{service.http}/fhir/Observation",
-                        params={"code": "qc.summary",
-                                "derived-from": "DiagnosticReport/e2e-1"},
-                        headers=READER, timeout=10).json()
+    summary = httpx.get(
+        f"{service.http}/fhir/Observation",
+        params={"code": "qc.summary", "derived-from": "DiagnosticReport/e2e-1"},
+        headers=READER,
+        timeout=10,
+    ).json()
     assert len(summary["entry"]) == 1
     assert summary["entry"][0]["resource"]["valueCodeableConcept"]["coding"][0]["code"] == "fail"
 
-    # ... and each was PUT to the hospital FHIR server, exactly once.
+    # ... and each was PUT to the hospital FHIR server: the latest version of every one arrives,
+    # and no version is PUT twice (a version superseded before delivery may be skipped).
+    served = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
+
+    def delivered() -> dict[str, dict[str, object]]:
+        return {
+            key.removeprefix("Observation/"): body for key, body in fhir_server.resources.items()
+        }
+
+    def current(resource: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in resource.items() if k != "meta"}
+
     deadline = time.monotonic() + 60
-    while set(fhir_server.accepted_ids()) != set(ids) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        set(delivered()) != set(ids)
+        or any(current(delivered()[i]) != current(served[i]) for i in ids)
+    ):
         time.sleep(0.3)
-    assert set(fhir_server.accepted_ids()) == set(ids)
-    assert all(count == 1 for count in fhir_server.accepted_counts().values())
+        bundle = httpx.get(
+            f"{service.http}/fhir/Observation", params={"_count": "500"}, headers=READER, timeout=10
+        ).json()
+        served = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
+    assert set(delivered()) == set(ids)
+    for obs_id in ids:
+        assert current(delivered()[obs_id]) == current(served[obs_id])
+        puts = fhir_server.accepted_puts(obs_id)
+        assert 1 <= len(puts) <= int(served[obs_id]["meta"]["versionId"])  # type: ignore[index]
+    assert any(r.status == 503 for r in fhir_server.puts())
 
     # Clean shutdown on SIGTERM.
     service.proc.send_signal(signal.SIGTERM)
@@ -182,10 +238,22 @@ def test_serve_end_to_end(service: Service, fhir_server: RecordingFhirServer,
 
 
 def test_serve_refuses_bad_settings_by_name(tmp_path: Path) -> None:
-    env = dict(os.environ, RADQC_HTTP_PORT="eighty", RADQC_DICOM_AE_TITLE="A" * 20,
-               RADQC_API_TOKENS="superuser:abc", RADQC_DATA_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "service.cli", "serve"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=60, check=False)
+    env = dict(
+        os.environ,
+        RADQC_HTTP_PORT="eighty",
+        RADQC_DICOM_AE_TITLE="A" * 20,
+        RADQC_API_TOKENS="superuser:abc",
+        RADQC_DATA_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     for name in ("RADQC_HTTP_PORT", "RADQC_DICOM_AE_TITLE", "RADQC_API_TOKENS"):
         assert name in result.stderr

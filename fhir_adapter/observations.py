@@ -1,0 +1,313 @@
+"""The one place that builds FHIR R4 Observation resources from radqc's findings (DESIGN §5).
+
+Each item gets one Observation per finding and one ``qc.summary``. Ids are deterministic (a hash
+of the item's natural key and the finding's engine, code and scope), so a write-back repeated
+after a crash overwrites instead of duplicating. Resources are plain dicts of FHIR JSON; they
+carry no ``meta``: the version and time they were stored are added when they are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from service.models import Finding, Item, utcnow
+from service.taxonomy import CODE_SYSTEM, SUMMARY_CODE, Severity, display
+
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+SEVERITY_SYSTEM = "https://radqc.org/fhir/CodeSystem/qc-severity"
+COMPONENT_SYSTEM = "https://radqc.org/fhir/CodeSystem/qc-component"
+RESULT_SYSTEM = "https://radqc.org/fhir/CodeSystem/qc-result"
+ENGINE_SYSTEM = "https://radqc.org/fhir/CodeSystem/qc-engine"
+SOP_INSTANCE_EXTENSION = "https://radqc.org/fhir/StructureDefinition/sop-instance-uid"
+PATIENT_ID_SYSTEM = "urn:radqc:dicom-patient-id"
+DICOM_UID_SYSTEM = "urn:dicom:uid"
+UCUM = "http://unitsofmeasure.org"
+
+Status = Literal["preliminary", "final", "cancelled"]
+PRELIMINARY: Status = "preliminary"
+FINAL: Status = "final"
+CANCELLED: Status = "cancelled"
+
+TIME_ELEMENTS = ("effectiveDateTime", "issued")
+
+_ID_PREFIX = "rqc-"
+_ID_HEX_CHARS = 40  # 160 bits of SHA-256: "rqc-" + 40 = 44 characters, within FHIR's 64
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+_QUOTE_KEYS = ("quote", "text")  # the quoted report text of a text span
+_SEVERITY_DISPLAY = {
+    Severity.CRITICAL: "Critical",
+    Severity.MAJOR: "Major",
+    Severity.MINOR: "Minor",
+}
+
+
+# -- ids -------------------------------------------------------------------------------------
+def observation_id(natural_key: str) -> str:
+    """A valid FHIR id (``[A-Za-z0-9.-]{1,64}``) derived from ``natural_key``."""
+    return _ID_PREFIX + hashlib.sha256(natural_key.encode()).hexdigest()[:_ID_HEX_CHARS]
+
+
+def item_key(item: Item) -> str:
+    """The natural key of an item: its SOP Instance UID or report id, with the version."""
+    if item.kind == "image":
+        instance = item.instance
+        if instance is None:
+            raise ValueError(f"image item {item.id} has no instance")
+        return f"sop:{instance.sop_instance_uid}:v{instance.version}"
+    if item.report_id is None or item.report_version is None:
+        raise ValueError(f"report item {item.id} has no report id or version")
+    return f"report:{item.report_id}:v{item.report_version}"
+
+
+def finding_observation_id(key: str, engine: str, code: str, scope: str) -> str:
+    return observation_id(f"{key}|{engine}|{code}|{scope}")
+
+
+def summary_observation_id(key: str) -> str:
+    return observation_id(f"{key}|{SUMMARY_CODE}")
+
+
+# -- what an item's Observations share -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ItemContext:
+    """The parts every Observation of one item shares, and their searchable string forms.
+
+    ``subject_key`` and ``derived_from_key`` are what radqc's search API matches: a reference
+    (``Patient/p1``, ``DiagnosticReport/r1/_history/2``) or, for logical references by
+    identifier, ``system|value``.
+    """
+
+    item_id: int
+    key: str
+    subject: dict[str, Any] | None
+    subject_key: str | None
+    derived_from: dict[str, Any] | None
+    derived_from_key: str | None
+    extensions: tuple[dict[str, Any], ...]
+    processed_at: dt.datetime | None
+
+
+def item_context(item: Item) -> ItemContext:
+    if item.kind == "image":
+        return _image_context(item)
+    return _report_context(item)
+
+
+def _image_context(item: Item) -> ItemContext:
+    instance = item.instance
+    assert instance is not None
+    subject = subject_key = None
+    if instance.patient_id:
+        subject = {
+            "type": "Patient",
+            "identifier": {"system": PATIENT_ID_SYSTEM, "value": instance.patient_id},
+        }
+        subject_key = f"{PATIENT_ID_SYSTEM}|{instance.patient_id}"
+    derived = derived_key = None
+    if item.study_instance_uid:
+        study_oid = f"urn:oid:{item.study_instance_uid}"
+        derived = {
+            "type": "ImagingStudy",
+            "identifier": {"system": DICOM_UID_SYSTEM, "value": study_oid},
+        }
+        derived_key = f"{DICOM_UID_SYSTEM}|{study_oid}"
+    return ItemContext(
+        item_id=item.id,
+        key=item_key(item),
+        subject=subject,
+        subject_key=subject_key,
+        derived_from=derived,
+        derived_from_key=derived_key,
+        extensions=(_sop_extension(instance.sop_instance_uid),),
+        processed_at=item.processed_at,
+    )
+
+
+def _report_context(item: Item) -> ItemContext:
+    version = item.report_version_row
+    reference = version.subject_reference if version is not None else None
+    if reference is not None and (not reference.strip() or reference.startswith("#")):
+        reference = None  # a reference into the report's contained resources means nothing here
+    derived_key = f"DiagnosticReport/{item.report_id}/_history/{item.report_version}"
+    return ItemContext(
+        item_id=item.id,
+        key=item_key(item),
+        subject={"reference": reference} if reference else None,
+        subject_key=reference,
+        derived_from={"reference": derived_key},
+        derived_from_key=derived_key,
+        extensions=(),
+        processed_at=item.processed_at,
+    )
+
+
+def _sop_extension(sop_instance_uid: str) -> dict[str, Any]:
+    if _OID.match(sop_instance_uid):
+        return {"url": SOP_INSTANCE_EXTENSION, "valueOid": f"urn:oid:{sop_instance_uid}"}
+    # A non-conformant UID (leading zeros, letters) is not a valid oid: keep it as text.
+    return {"url": SOP_INSTANCE_EXTENSION, "valueString": sop_instance_uid}
+
+
+# -- builders --------------------------------------------------------------------------------
+def build_finding_observation(
+    context: ItemContext,
+    finding: Finding,
+    *,
+    status: Status = PRELIMINARY,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The Observation for one stored finding of the item described by ``context``."""
+    when = fhir_instant(context.processed_at or finding.created_at or now or utcnow())
+    severity = Severity(finding.severity)
+    resource = _common(
+        context,
+        finding_observation_id(context.key, finding.engine, finding.code, finding.scope),
+        finding.code,
+        status,
+        when,
+    )
+    resource["component"] = [
+        {
+            "code": _concept(COMPONENT_SYSTEM, "severity", "Severity"),
+            "valueCodeableConcept": _concept(
+                SEVERITY_SYSTEM, severity.value, _SEVERITY_DISPLAY[severity]
+            ),
+        },
+        {
+            "code": _concept(COMPONENT_SYSTEM, "confidence", "Confidence"),
+            "valueQuantity": {
+                "value": round(float(finding.confidence), 4),
+                "unit": "1",
+                "system": UCUM,
+                "code": "1",
+            },
+        },
+    ]
+    notes = [{"text": finding.message}]
+    evidence = render_evidence(finding.evidence)
+    if evidence:
+        notes.append({"text": f"Evidence: {evidence}"})
+    resource["note"] = notes
+    resource["method"] = {
+        "coding": [
+            {"system": ENGINE_SYSTEM, "code": finding.engine, "display": finding.engine_version}
+        ],
+        "text": f"{finding.engine} {finding.engine_version}",
+    }
+    return resource
+
+
+def build_summary_observation(
+    context: ItemContext,
+    findings: Sequence[Finding],
+    *,
+    status: Status = PRELIMINARY,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The item's ``qc.summary``: ``fail`` when it has findings, linking each of them."""
+    when = fhir_instant(context.processed_at or now or utcnow())
+    resource = _common(context, summary_observation_id(context.key), SUMMARY_CODE, status, when)
+    result = "fail" if findings else "pass"
+    resource["valueCodeableConcept"] = _concept(RESULT_SYSTEM, result, result.capitalize())
+    if findings:
+        resource["hasMember"] = [
+            {
+                "reference": "Observation/"
+                + finding_observation_id(context.key, f.engine, f.code, f.scope)
+            }
+            for f in findings
+        ]
+    return resource
+
+
+def _common(
+    context: ItemContext, resource_id: str, code: str, status: Status, when: str
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "Observation", "id": resource_id}
+    if context.extensions:
+        resource["extension"] = [dict(ext) for ext in context.extensions]
+    resource["status"] = status
+    resource["category"] = [_concept(OBSERVATION_CATEGORY, "imaging", "Imaging")]
+    resource["code"] = _concept(CODE_SYSTEM, code, display(code))
+    if context.subject is not None:
+        resource["subject"] = context.subject
+    resource["effectiveDateTime"] = when
+    resource["issued"] = when
+    if context.derived_from is not None:
+        resource["derivedFrom"] = [context.derived_from]
+    return resource
+
+
+def _concept(system: str, code: str, text: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": text}], "text": text}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def with_status(resource: Mapping[str, Any], status: Status) -> dict[str, Any]:
+    """A copy of ``resource`` with another status (an auditor's verdict, a finding gone)."""
+    changed = json.loads(json.dumps(resource))
+    changed["status"] = status
+    return dict(changed)
+
+
+def retimed(resource: Mapping[str, Any], like: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``resource`` with the times (``issued``, ``effectiveDateTime``) of ``like``."""
+    copy = dict(resource)
+    for element in TIME_ELEMENTS:
+        copy.pop(element, None)
+        if element in like:
+            copy[element] = like[element]
+    return copy
+
+
+def content_hash(resource: Mapping[str, Any]) -> str:
+    """SHA-256 of the resource's canonical JSON, ``meta`` excluded."""
+    body = {key: value for key, value in resource.items() if key != "meta"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def to_json(resource: Mapping[str, Any]) -> str:
+    return json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
+
+
+def fhir_instant(moment: dt.datetime) -> str:
+    """A FHIR instant in UTC with millisecond precision: ``2024-05-01T10:20:30.123Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given for a FHIR instant")
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def render_evidence(evidence: Iterable[Mapping[str, Any]]) -> str:
+    """A readable one-line rendering of a finding's evidence (text spans, regions, tags)."""
+    return "; ".join(part for part in (_render_one(e) for e in evidence) if part)
+
+
+def _render_one(evidence: Mapping[str, Any]) -> str:
+    rest = dict(evidence)
+    quote_key = next((key for key in _QUOTE_KEYS if key in rest), None)
+    if quote_key is None:
+        return ", ".join(_pairs(rest))
+    quote = rest.pop(quote_key)
+    section = rest.pop("section", None)
+    start, end = rest.pop("start", None), rest.pop("end", None)
+    where = str(section).upper() if section else "text"
+    if start is not None and end is not None:
+        where += f" chars {start}-{end}"
+    return ", ".join([f'{where}: "{quote}"', *_pairs(rest)])
+
+
+def _pairs(values: Mapping[str, Any]) -> list[str]:
+    return [f"{key} {_plain(value)}" for key, value in sorted(values.items())]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,211 @@
+"""FHIR R4 REST endpoints for receiving reports (DESIGN §5), mounted by the app at ``/fhir``.
+
+- ``POST /DiagnosticReport``: create; the id is the resource's ``id``, else derived from its first
+  identifier, else a new UUID.
+- ``PUT /DiagnosticReport/{id}``: create or update under the id in the URL.
+- ``POST`` on the base itself (``/fhir``): a transaction or batch Bundle (see
+  :mod:`fhir_adapter.inbound_bundle`).
+
+Every route needs a token of role ``ingest``. A new report or a new version answers 201, the same
+content again 200, with ``Location`` and ``ETag`` of the stored version. Problems answer an
+OperationOutcome and store nothing. Parsing and storing run in a worker thread: both block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+from fastapi import APIRouter, Request, Response
+from fastapi.params import Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from fhir_adapter.inbound_bundle import parse_bundle, response_bundle
+from fhir_adapter.inbound_errors import BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE, FhirInputError, invalid
+from fhir_adapter.outcome import FHIR_JSON, issue, operation_outcome
+from fhir_adapter.reports import (
+    REPORT,
+    check_id,
+    load_json,
+    parse_report,
+    report_id_for,
+    require_type,
+    with_version,
+)
+from service.api.auth import require_roles
+from service.api.deps import components
+from service.components import Components
+from service.ingest import Outcome, ReceivedReport, ingest, ingest_many, store_report
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_MEDIA_TYPES = frozenset({FHIR_JSON, "application/json"})
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": {"type": "object"}} for media in sorted(ACCEPTED_MEDIA_TYPES)
+        },
+    }
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}}
+    for code in (400, 401, 403, 413, 415, 422)
+}
+
+router = APIRouter(dependencies=[cast(Depends, require_roles("ingest"))])
+
+
+def fhir_response(
+    body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers, media_type=FHIR_JSON)
+
+
+def _check_media_type(request: Request) -> None:
+    """``application/fhir+json`` or ``application/json``; a charset must be UTF-8."""
+    header = request.headers.get("content-type", "")
+    media, *params = (part.strip() for part in header.split(";"))
+    problem = None
+    if media.lower() not in ACCEPTED_MEDIA_TYPES:
+        problem = f"Content-Type {media or '(none)'!r} is not supported"
+    for param in params:
+        name, _, value = param.partition("=")
+        value = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and value not in {"utf-8", "utf8"}:
+            problem = f"charset {value!r} is not supported: FHIR JSON is UTF-8"
+        if name.strip().lower() == "fhirversion" and not value.startswith("4.0"):
+            problem = f"fhirVersion {value!r} is not supported: radqc speaks R4 (4.0)"
+    if problem:
+        raise invalid(
+            UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            f"{problem}; send application/fhir+json or application/json",
+        )
+
+
+def _base(request: Request, suffix: str) -> str:
+    """The FHIR base path the router is mounted at (``/fhir``), from the request path."""
+    path = request.url.path.rstrip("/")
+    return path[: len(path) - len(suffix)] if suffix and path.endswith(suffix) else path
+
+
+async def _handle(request: Request, work: Callable[[Components, bytes], Response]) -> Response:
+    try:
+        _check_media_type(request)
+        body = await request.body()
+        return await run_in_threadpool(work, components(request), body)
+    except FhirInputError as exc:
+        return fhir_response(exc.outcome(), exc.status)
+    except OperationalError:
+        log.exception("database unavailable while receiving FHIR content")
+        outcome = operation_outcome(issue("transient", "the database is unavailable; retry"))
+        return fhir_response(outcome, 503, {"Retry-After": "5"})
+
+
+def _store(
+    comps: Components, received: ReceivedReport, resource: dict[str, Any], base: str
+) -> Response:
+    result = ingest(comps.db, store_report, received, comps.queue_options)
+    log.info(
+        "DiagnosticReport %s: %s (version %d, item %d)",
+        received.report_id,
+        result.outcome,
+        result.version,
+        result.item_id,
+    )
+    status = 200 if result.outcome is Outcome.DUPLICATE else 201
+    headers = {
+        "Location": f"{base}/{REPORT}/{received.report_id}/_history/{result.version}",
+        "ETag": f'W/"{result.version}"',
+    }
+    return fhir_response(
+        with_version(resource, received.report_id, result.version), status, headers
+    )
+
+
+def _resource(body: bytes) -> tuple[dict[str, Any], str]:
+    data, text = load_json(body)
+    return require_type(data, REPORT), text
+
+
+@router.post(
+    "/DiagnosticReport",
+    status_code=201,
+    openapi_extra=_BODY,
+    responses=_ERRORS,
+    summary="Receive a DiagnosticReport",
+)
+async def create_report(request: Request) -> Response:
+    base = _base(request, f"/{REPORT}")
+
+    def work(comps: Components, body: bytes) -> Response:
+        resource, text = _resource(body)
+        report_id = report_id_for(resource)
+        received = parse_report(resource, report_id=report_id, resource_json=text)
+        if "id" in resource:
+            check_id(report_id, f"{REPORT}.id", status=422)
+        return _store(comps, received, resource, base)
+
+    return await _handle(request, work)
+
+
+@router.put(
+    "/DiagnosticReport/{report_id}",
+    status_code=201,
+    openapi_extra=_BODY,
+    responses=_ERRORS,
+    summary="Receive a DiagnosticReport under its id",
+)
+async def update_report(report_id: str, request: Request) -> Response:
+    base = _base(request, f"/{REPORT}/{report_id}")
+
+    def work(comps: Components, body: bytes) -> Response:
+        check_id(report_id, f"{REPORT}.id")
+        resource, text = _resource(body)
+        if resource.get("id", report_id) != report_id:
+            raise invalid(
+                BAD_REQUEST,
+                "invalid",
+                f"the id in the body differs from the id in the URL ({report_id!r})",
+                f"{REPORT}.id",
+            )
+        received = parse_report(resource, report_id=report_id, resource_json=text)
+        return _store(comps, received, resource, base)
+
+    return await _handle(request, work)
+
+
+@router.post(
+    "",
+    openapi_extra=_BODY,
+    responses=_ERRORS,
+    summary="Receive a transaction or batch Bundle of DiagnosticReports",
+)
+@router.post("/", include_in_schema=False)
+async def receive_bundle(request: Request) -> Response:
+    def work(comps: Components, body: bytes) -> Response:
+        data, _ = load_json(body)
+        parsed = parse_bundle(require_type(data, "Bundle"))
+        if parsed.kind == "transaction":
+            error = parsed.transaction_error()
+            if error is not None:
+                raise error
+            results = ingest_many(comps.db, store_report, parsed.reports, comps.queue_options)
+        else:
+            results = [
+                ingest(comps.db, store_report, received, comps.queue_options)
+                for received in parsed.reports
+            ]
+        log.info(
+            "%s Bundle: %d entries, %d reports stored or unchanged",
+            parsed.kind,
+            len(parsed.entries),
+            len(results),
+        )
+        return fhir_response(response_bundle(parsed, results), 200)
+
+    return await _handle(request, work)

@@ -1,0 +1,280 @@
+"""The items resource for QC dashboards (DESIGN §6): list with filters, one item, CSV export.
+
+Lists are newest first, ``(received_at, id)`` descending, paged with a keyset cursor (no OFFSET,
+so deep pages cost the same as the first). ``format=csv`` exports every matching item, read in
+keyset batches and streamed, so a large export never sits in memory.
+
+Time filters take ISO 8601; a value without a timezone is taken as UTC, and a date alone as its
+midnight UTC. ``since`` is inclusive, ``until`` exclusive.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import status as http
+from fastapi.responses import StreamingResponse
+from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy.orm import Session, selectinload
+
+from service import queue
+from service.api import pagination
+from service.api.auth import Principal, require_roles
+from service.api.deps import components
+from service.api.schemas import ItemDetail, ItemOut, ItemPage
+from service.db import Database
+from service.errors import InvalidInputError
+from service.findings import worst_severity
+from service.models import Finding, Item, ItemStatus, Job, Observation
+from service.taxonomy import CODES, Kind, Severity
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+CSV_BATCH = 500
+CSV_COLUMNS = (
+    "id", "kind", "status", "flagged", "sop_instance_uid", "study_instance_uid", "accession",
+    "report_id", "report_version", "received_at", "processed_at", "codes", "worst_severity",
+)
+
+Reader = Annotated[Principal, require_roles("reader", "auditor")]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilters:
+    """The validated filters of an item query; every one given must hold."""
+
+    kind: Kind | None = None
+    status: ItemStatus | None = None
+    flagged: bool | None = None
+    code: str | None = None
+    severity: Severity | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    sop_instance_uid: str | None = None
+    study_instance_uid: str | None = None
+    accession: str | None = None
+    report_id: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        equal: dict[str, Any] = {
+            "kind": self.kind, "status": self.status, "flagged": self.flagged,
+            "sop_instance_uid": self.sop_instance_uid,
+            "study_instance_uid": self.study_instance_uid,
+            "accession": self.accession, "report_id": self.report_id,
+        }
+        where.extend(getattr(Item, name) == value for name, value in equal.items()
+                     if value is not None)
+        if self.since is not None:
+            where.append(Item.received_at >= self.since)
+        if self.until is not None:
+            where.append(Item.received_at < self.until)
+        finding: list[ColumnElement[bool]] = []
+        if self.code is not None:
+            finding.append(Finding.code == self.code)
+        if self.severity is not None:
+            finding.append(Finding.severity == self.severity.value)
+        if finding:  # one finding must match both code and severity when both are given
+            where.append(Item.findings.any(and_(*finding)))
+        return where
+
+
+def parse_time(name: str, value: str | None) -> dt.datetime | None:
+    """An ISO 8601 date or date-time; without a timezone it is taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T08:00:00Z)",
+            location=name,
+        ) from exc
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+
+def check_code(code: str | None) -> str | None:
+    if code is not None and code not in CODES:
+        raise InvalidInputError(
+            f"code: unknown finding code {code!r}; known codes: {', '.join(CODES)}",
+            location="code",
+        )
+    return code
+
+
+def item_filters(
+    kind: Annotated[Kind | None, Query(description="image | report")] = None,
+    status: Annotated[ItemStatus | None, Query()] = None,
+    flagged: Annotated[bool | None, Query(description="true: items with findings")] = None,
+    code: Annotated[str | None, Query(description="items with a finding of this code")] = None,
+    severity: Annotated[Severity | None, Query(
+        description="items with a finding of this severity (the same finding as code)")] = None,
+    since: Annotated[str | None, Query(
+        description="received at or after (ISO 8601; no timezone means UTC)")] = None,
+    until: Annotated[str | None, Query(
+        description="received before (ISO 8601; no timezone means UTC)")] = None,
+    sop_instance_uid: Annotated[str | None, Query(max_length=64)] = None,
+    study_instance_uid: Annotated[str | None, Query(max_length=64)] = None,
+    accession: Annotated[str | None, Query(max_length=64)] = None,
+    report_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> ItemFilters:
+    """The query's filters, validated: 422 with a message naming the bad parameter."""
+    try:
+        filters = ItemFilters(
+            kind=kind, status=status, flagged=flagged, code=check_code(code), severity=severity,
+            since=parse_time("since", since), until=parse_time("until", until),
+            sop_instance_uid=sop_instance_uid, study_instance_uid=study_instance_uid,
+            accession=accession, report_id=report_id,
+        )
+    except InvalidInputError as exc:
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "since must be earlier than until")
+    return filters
+
+
+Filters = Annotated[ItemFilters, Depends(item_filters)]
+
+
+def page_query(
+    filters: ItemFilters, start: pagination.Position | None, size: int
+) -> Select[Item]:
+    """Up to ``size`` matching items after ``start``, newest first, with their findings."""
+    stmt = select(Item).where(*filters.conditions())
+    if start is not None:
+        stmt = stmt.where(pagination.after(start))
+    return (stmt.order_by(*pagination.NEWEST_FIRST).limit(size)
+            .options(selectinload(Item.findings)))
+
+
+def read_page(
+    session: Session, filters: ItemFilters, start: pagination.Position | None, limit: int
+) -> ItemPage:
+    rows = session.scalars(page_query(filters, start, limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = pagination.encode_cursor(pagination.Position.of(rows[-1])) if more else None
+    return ItemPage(items=[ItemOut.of(row) for row in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/items",
+    response_model=ItemPage,
+    summary="List items, newest first",
+    responses={200: {"content": {"text/csv": {}},
+                     "description": "JSON page, or with format=csv every matching item"},
+               400: {"description": "invalid cursor"}, 422: {"description": "invalid filter"}},
+)
+def list_items(
+    request: Request,
+    _principal: Reader,
+    filters: Filters,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    format: Annotated[Literal["json", "csv"], Query(
+        description="csv: every matching item (cursor and limit are ignored)")] = "json",
+) -> ItemPage | StreamingResponse:
+    db = components(request).db
+    if format == "csv":
+        return csv_response(db, filters)
+    start = None
+    if cursor is not None:
+        try:
+            start = pagination.decode_cursor(cursor)
+        except InvalidInputError as exc:
+            raise HTTPException(http.HTTP_400_BAD_REQUEST,
+                                "invalid cursor: pass next_cursor from a previous page") from exc
+    with db.reader() as session:
+        return read_page(session, filters, start, limit)
+
+
+@router.get(
+    "/items/{item_id}",
+    response_model=ItemDetail,
+    summary="One item with its findings, Observations and QC job",
+    responses={404: {"description": "no such item"}},
+)
+def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
+    with components(request).db.reader() as session:
+        item = session.scalars(
+            select(Item).where(Item.id == item_id).options(selectinload(Item.findings))
+        ).one_or_none()
+        if item is None:
+            raise HTTPException(http.HTTP_404_NOT_FOUND, f"item {item_id} does not exist")
+        observations = session.scalars(
+            select(Observation).where(Observation.item_id == item_id).order_by(Observation.id)
+        ).all()
+        job = session.scalars(
+            select(Job).where(Job.item_id == item_id, Job.kind == queue.QC).order_by(Job.id)
+        ).first()
+        return ItemDetail.build(item, list(observations), job)
+
+
+# -- CSV export -----------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula is prefixed with a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_row(item: Item) -> list[str]:
+    codes = sorted({finding.code for finding in item.findings})
+    worst = worst_severity(item.findings)
+    values: Sequence[object] = (
+        item.id, item.kind, item.status, item.flagged, item.sop_instance_uid,
+        item.study_instance_uid, item.accession, item.report_id, item.report_version,
+        item.received_at, item.processed_at, ";".join(codes), worst.value if worst else None,
+    )
+    return [_cell(value) for value in values]
+
+
+def csv_lines(db: Database, filters: ItemFilters, batch: int = CSV_BATCH) -> Iterator[str]:
+    """The header, then every matching item, one short read transaction per batch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    start: pagination.Position | None = None
+    exported = 0
+    while True:
+        with db.reader() as session:
+            rows = session.scalars(page_query(filters, start, batch)).all()
+            writer.writerows(csv_row(row) for row in rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        exported += len(rows)
+        if len(rows) < batch:
+            log.info("CSV export of %d items finished", exported)
+            return
+        start = pagination.Position.of(rows[-1])
+
+
+def csv_response(db: Database, filters: ItemFilters) -> StreamingResponse:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return StreamingResponse(
+        csv_lines(db, filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="radqc-items-{stamp}.csv"'},
+    )

@@ -1,0 +1,109 @@
+"""What the dashboard REST API returns (DESIGN §6).
+
+These models are separate from the database models on purpose: only the fields named here leave
+the service, so internal columns (file paths, hashes, patient ids, lease owners) never leak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.models import Finding, Item, Job, Observation
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FindingOut(_Out):
+    """One QC finding on an item."""
+
+    id: int
+    code: str = Field(description="a code of the radqc taxonomy, e.g. cxr.exposure")
+    severity: str = Field(description="critical | major | minor")
+    message: str
+    confidence: float = Field(ge=0, le=1)
+    engine: str = Field(description="rules | llm")
+    engine_version: str
+    evidence: list[dict[str, Any]]
+    scope: str = Field(description="item (the image or report alone) | study")
+
+    @classmethod
+    def of(cls, row: Finding) -> FindingOut:
+        return cls.model_validate(row)
+
+
+class ItemOut(_Out):
+    """One image version or one report version, with its findings."""
+
+    id: int
+    kind: str = Field(description="image | report")
+    status: str = Field(description="received | queued | processing | done | failed")
+    flagged: bool = Field(description="true when the item has at least one finding")
+    sop_instance_uid: str | None
+    study_instance_uid: str | None
+    accession: str | None
+    report_id: str | None
+    report_version: int | None
+    received_at: dt.datetime
+    processed_at: dt.datetime | None
+    error: str | None = Field(description="why processing failed, when status is failed")
+    conflict: bool = Field(description="an image re-sent under the same UID with other bytes")
+    findings: list[FindingOut]
+
+    @classmethod
+    def of(cls, item: Item) -> ItemOut:
+        return cls.model_validate(item)
+
+
+class ObservationLink(_Out):
+    """An Observation radqc published for the item, and where to read it."""
+
+    id: str
+    code: str
+    status: str = Field(description="preliminary | final | cancelled")
+    url: str
+
+    @classmethod
+    def of(cls, row: Observation) -> ObservationLink:
+        return cls(id=row.id, code=row.code, status=row.status, url=f"/fhir/Observation/{row.id}")
+
+
+class JobOut(_Out):
+    """The item's QC job: a dead-lettered job shows here as status ``failed``."""
+
+    status: str = Field(description="queued | running | done | failed")
+    attempts: int
+    last_error: str | None
+    run_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Job) -> JobOut:
+        return cls.model_validate(row)
+
+
+class ItemDetail(ItemOut):
+    """An item with links to its Observations and the state of its QC job."""
+
+    observations: list[ObservationLink]
+    job: JobOut | None
+
+    @classmethod
+    def build(cls, item: Item, observations: list[Observation], job: Job | None) -> ItemDetail:
+        base = ItemOut.of(item)
+        return cls(
+            **base.model_dump(exclude={"findings"}),
+            findings=base.findings,
+            observations=[ObservationLink.of(row) for row in observations],
+            job=JobOut.of(job) if job is not None else None,
+        )
+
+
+class ItemPage(BaseModel):
+    """One page of items, newest first; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[ItemOut]
+    next_cursor: str | None = Field(description="null on the last page")

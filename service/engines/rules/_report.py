@@ -1,0 +1,86 @@
+"""A report as the text checks see it: its text and its sections as validated spans.
+
+The sections stored with a report version (``{"sections": [{name, heading, start, end}]}``) are
+used when they describe the text; when they are missing, malformed or out of range they are
+computed again from the text, so a check never indexes past the text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from service.engines.base import ReportInput
+from service.reports.sections import split_sections
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A section body: ``text[start:end]``."""
+
+    name: str
+    heading: str
+    start: int
+    end: int
+
+    @property
+    def empty(self) -> bool:
+        return self.start >= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    item: ReportInput
+    text: str
+    sections: tuple[Span, ...]
+
+    def named(self, names: Iterable[str]) -> list[Span]:
+        wanted = set(names)
+        return [span for span in self.sections if span.name in wanted]
+
+    def section_at(self, offset: int) -> str | None:
+        """The name of the section an offset falls in (the last one starting at or before it)."""
+        name: str | None = None
+        for span in self.sections:
+            if span.start <= offset:
+                name = span.name
+        return name
+
+
+def report_view(item: ReportInput) -> ReportView:
+    text = item.text if isinstance(item.text, str) else ""
+    spans = _stored_spans(item.sections, text)
+    if spans is None:
+        spans = tuple(Span(s.name, s.heading, s.start, s.end) for s in split_sections(text))
+    return ReportView(item=item, text=text, sections=spans)
+
+
+def _stored_spans(sections: Any, text: str) -> tuple[Span, ...] | None:
+    """The stored sections as spans, or None when they do not describe ``text``."""
+    if not isinstance(sections, dict) or not isinstance(sections.get("sections"), list):
+        return None
+    spans: list[Span] = []
+    for entry in sections["sections"]:
+        span = _span(entry, len(text))
+        if span is None:
+            return None
+        spans.append(span)
+    if text.strip() and not spans:
+        return None
+    if any(b.start < a.start for a, b in itertools.pairwise(spans)):
+        return None
+    return tuple(spans)
+
+
+def _span(entry: Any, length: int) -> Span | None:
+    if not isinstance(entry, dict):
+        return None
+    name, heading = entry.get("name"), entry.get("heading", "")
+    start, end = entry.get("start"), entry.get("end")
+    if not isinstance(name, str) or not isinstance(heading, str):
+        return None
+    if type(start) is not int or type(end) is not int or not 0 <= start <= end <= length:
+        return None
+    return Span(name, heading, start, end)
