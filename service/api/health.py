@@ -111,14 +111,18 @@ class DatabaseCounts:
 
 
 def read_counts(session: Session) -> DatabaseCounts:
-    items = session.execute(select(Item.kind, Item.status, func.count()).group_by(
-        Item.kind, Item.status)).all()
-    flagged = session.execute(select(Item.kind, func.count()).where(
-        Item.flagged.is_(True)).group_by(Item.kind)).all()
-    jobs = session.execute(select(Job.kind, Job.status, func.count()).group_by(
-        Job.kind, Job.status)).all()
-    pending = session.scalar(select(func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.status == "pending"))
+    items = session.execute(
+        select(Item.kind, Item.status, func.count()).group_by(Item.kind, Item.status)
+    ).all()
+    flagged = session.execute(
+        select(Item.kind, func.count()).where(Item.flagged.is_(True)).group_by(Item.kind)
+    ).all()
+    jobs = session.execute(
+        select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    ).all()
+    pending = session.scalar(
+        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status == "pending")
+    )
     findings = session.execute(select(Finding.code, func.count()).group_by(Finding.code)).all()
     return DatabaseCounts(
         items={(kind, state): count for kind, state, count in items},
@@ -144,44 +148,53 @@ class DatabaseCollector(Collector):
         self.counts = counts
 
     def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily("radqc_database_up", "1 if the database answered this scrape",
-                                value=0 if self.counts is None else 1)
+        yield GaugeMetricFamily(
+            "radqc_database_up",
+            "1 if the database answered this scrape",
+            value=0 if self.counts is None else 1,
+        )
         if self.counts is not None:
             yield from self._families(self.counts)
 
     @staticmethod
     def _families(counts: DatabaseCounts) -> Iterator[Metric]:
-        items = GaugeMetricFamily("radqc_items", "Items by kind and status",
-                                  labels=["kind", "status"])
+        items = GaugeMetricFamily(
+            "radqc_items", "Items by kind and status", labels=["kind", "status"]
+        )
         for key in _keys(KINDS, [s.value for s in ItemStatus], counts.items):
             items.add_metric(list(key), counts.items.get(key, 0))
         yield items
-        flagged = GaugeMetricFamily("radqc_items_flagged", "Items with at least one finding",
-                                    labels=["kind"])
+        flagged = GaugeMetricFamily(
+            "radqc_items_flagged", "Items with at least one finding", labels=["kind"]
+        )
         for kind in sorted(set(KINDS) | set(counts.flagged)):
             flagged.add_metric([kind], counts.flagged.get(kind, 0))
         yield flagged
-        yield GaugeMetricFamily("radqc_queue_depth", "Jobs queued or running",
-                                value=counts.queue_depth)
-        jobs = GaugeMetricFamily("radqc_jobs", "Jobs by kind and status",
-                                 labels=["kind", "status"])
+        yield GaugeMetricFamily(
+            "radqc_queue_depth", "Jobs queued or running", value=counts.queue_depth
+        )
+        jobs = GaugeMetricFamily("radqc_jobs", "Jobs by kind and status", labels=["kind", "status"])
         for key in _keys(JOB_KINDS, [s.value for s in JobStatus], counts.jobs):
             jobs.add_metric(list(key), counts.jobs.get(key, 0))
         yield jobs
         dead = sum(n for (_, state), n in counts.jobs.items() if state == JobStatus.FAILED)
-        yield GaugeMetricFamily("radqc_jobs_dead_lettered",
-                                "Jobs that failed every allowed attempt", value=dead)
-        yield GaugeMetricFamily("radqc_outbox_pending",
-                                "Observation versions waiting for write-back",
-                                value=counts.outbox_pending)
+        yield GaugeMetricFamily(
+            "radqc_jobs_dead_lettered", "Jobs that failed every allowed attempt", value=dead
+        )
+        yield GaugeMetricFamily(
+            "radqc_outbox_pending",
+            "Observation versions waiting for write-back",
+            value=counts.outbox_pending,
+        )
         findings = GaugeMetricFamily("radqc_findings", "Stored findings by code", labels=["code"])
         for code in sorted(set(CODES) | set(counts.findings)):
             findings.add_metric([code], counts.findings.get(code, 0))
         yield findings
 
 
-def _keys(first: tuple[str, ...] | list[str], second: list[str],
-          seen: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
+def _keys(
+    first: tuple[str, ...] | list[str], second: list[str], seen: dict[tuple[str, str], int]
+) -> list[tuple[str, str]]:
     return sorted({(a, b) for a in first for b in second} | set(seen))
 
 

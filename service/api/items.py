@@ -43,8 +43,19 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 CSV_BATCH = 500
 CSV_COLUMNS = (
-    "id", "kind", "status", "flagged", "sop_instance_uid", "study_instance_uid", "accession",
-    "report_id", "report_version", "received_at", "processed_at", "codes", "worst_severity",
+    "id",
+    "kind",
+    "status",
+    "flagged",
+    "sop_instance_uid",
+    "study_instance_uid",
+    "accession",
+    "report_id",
+    "report_version",
+    "received_at",
+    "processed_at",
+    "codes",
+    "worst_severity",
 )
 
 Reader = Annotated[Principal, require_roles("reader", "auditor")]
@@ -69,13 +80,17 @@ class ItemFilters:
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         equal: dict[str, Any] = {
-            "kind": self.kind, "status": self.status, "flagged": self.flagged,
+            "kind": self.kind,
+            "status": self.status,
+            "flagged": self.flagged,
             "sop_instance_uid": self.sop_instance_uid,
             "study_instance_uid": self.study_instance_uid,
-            "accession": self.accession, "report_id": self.report_id,
+            "accession": self.accession,
+            "report_id": self.report_id,
         }
-        where.extend(getattr(Item, name) == value for name, value in equal.items()
-                     if value is not None)
+        where.extend(
+            getattr(Item, name) == value for name, value in equal.items() if value is not None
+        )
         if self.since is not None:
             where.append(Item.received_at >= self.since)
         if self.until is not None:
@@ -96,12 +111,12 @@ def parse_time(name: str, value: str | None) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError as exc:
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:
         raise InvalidInputError(
             f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T08:00:00Z)",
             location=name,
         ) from exc
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
 def check_code(code: str | None) -> str | None:
@@ -118,12 +133,16 @@ def item_filters(
     status: Annotated[ItemStatus | None, Query()] = None,
     flagged: Annotated[bool | None, Query(description="true: items with findings")] = None,
     code: Annotated[str | None, Query(description="items with a finding of this code")] = None,
-    severity: Annotated[Severity | None, Query(
-        description="items with a finding of this severity (the same finding as code)")] = None,
-    since: Annotated[str | None, Query(
-        description="received at or after (ISO 8601; no timezone means UTC)")] = None,
-    until: Annotated[str | None, Query(
-        description="received before (ISO 8601; no timezone means UTC)")] = None,
+    severity: Annotated[
+        Severity | None,
+        Query(description="items with a finding of this severity (the same finding as code)"),
+    ] = None,
+    since: Annotated[
+        str | None, Query(description="received at or after (ISO 8601; no timezone means UTC)")
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="received before (ISO 8601; no timezone means UTC)")
+    ] = None,
     sop_instance_uid: Annotated[str | None, Query(max_length=64)] = None,
     study_instance_uid: Annotated[str | None, Query(max_length=64)] = None,
     accession: Annotated[str | None, Query(max_length=64)] = None,
@@ -132,31 +151,34 @@ def item_filters(
     """The query's filters, validated: 422 with a message naming the bad parameter."""
     try:
         filters = ItemFilters(
-            kind=kind, status=status, flagged=flagged, code=check_code(code), severity=severity,
-            since=parse_time("since", since), until=parse_time("until", until),
-            sop_instance_uid=sop_instance_uid, study_instance_uid=study_instance_uid,
-            accession=accession, report_id=report_id,
+            kind=kind,
+            status=status,
+            flagged=flagged,
+            code=check_code(code),
+            severity=severity,
+            since=parse_time("since", since),
+            until=parse_time("until", until),
+            sop_instance_uid=sop_instance_uid,
+            study_instance_uid=study_instance_uid,
+            accession=accession,
+            report_id=report_id,
         )
     except InvalidInputError as exc:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     if filters.since and filters.until and filters.since >= filters.until:
-        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "since must be earlier than until")
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, "since must be earlier than until")
     return filters
 
 
 Filters = Annotated[ItemFilters, Depends(item_filters)]
 
 
-def page_query(
-    filters: ItemFilters, start: pagination.Position | None, size: int
-) -> Select[Item]:
+def page_query(filters: ItemFilters, start: pagination.Position | None, size: int) -> Select[Item]:
     """Up to ``size`` matching items after ``start``, newest first, with their findings."""
     stmt = select(Item).where(*filters.conditions())
     if start is not None:
         stmt = stmt.where(pagination.after(start))
-    return (stmt.order_by(*pagination.NEWEST_FIRST).limit(size)
-            .options(selectinload(Item.findings)))
+    return stmt.order_by(*pagination.NEWEST_FIRST).limit(size).options(selectinload(Item.findings))
 
 
 def read_page(
@@ -173,9 +195,14 @@ def read_page(
     "/items",
     response_model=ItemPage,
     summary="List items, newest first",
-    responses={200: {"content": {"text/csv": {}},
-                     "description": "JSON page, or with format=csv every matching item"},
-               400: {"description": "invalid cursor"}, 422: {"description": "invalid filter"}},
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "JSON page, or with format=csv every matching item",
+        },
+        400: {"description": "invalid cursor"},
+        422: {"description": "invalid filter"},
+    },
 )
 def list_items(
     request: Request,
@@ -183,8 +210,10 @@ def list_items(
     filters: Filters,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    format: Annotated[Literal["json", "csv"], Query(
-        description="csv: every matching item (cursor and limit are ignored)")] = "json",
+    format: Annotated[
+        Literal["json", "csv"],
+        Query(description="csv: every matching item (cursor and limit are ignored)"),
+    ] = "json",
 ) -> ItemPage | StreamingResponse:
     db = components(request).db
     if format == "csv":
@@ -194,8 +223,9 @@ def list_items(
         try:
             start = pagination.decode_cursor(cursor)
         except InvalidInputError as exc:
-            raise HTTPException(http.HTTP_400_BAD_REQUEST,
-                                "invalid cursor: pass next_cursor from a previous page") from exc
+            raise HTTPException(
+                http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor from a previous page"
+            ) from exc
     with db.reader() as session:
         return read_page(session, filters, start, limit)
 
@@ -243,9 +273,19 @@ def csv_row(item: Item) -> list[str]:
     codes = sorted({finding.code for finding in item.findings})
     worst = worst_severity(item.findings)
     values: Sequence[object] = (
-        item.id, item.kind, item.status, item.flagged, item.sop_instance_uid,
-        item.study_instance_uid, item.accession, item.report_id, item.report_version,
-        item.received_at, item.processed_at, ";".join(codes), worst.value if worst else None,
+        item.id,
+        item.kind,
+        item.status,
+        item.flagged,
+        item.sop_instance_uid,
+        item.study_instance_uid,
+        item.accession,
+        item.report_id,
+        item.report_version,
+        item.received_at,
+        item.processed_at,
+        ";".join(codes),
+        worst.value if worst else None,
     )
     return [_cell(value) for value in values]
 

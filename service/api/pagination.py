@@ -74,7 +74,7 @@ def after(position: Position) -> ColumnElement[bool]:
     """Items that come after ``position`` in newest-first order."""
     return or_(
         Item.received_at < position.received_at,
-        and_(Item.received_at == position.received_at, Item.id <= position.item_id),
+        and_(Item.received_at == position.received_at, Item.id < position.item_id),
     )
 
 

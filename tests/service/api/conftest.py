@@ -8,8 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from service.api import health, items
-from service.api.errors import install_error_handlers
+from service.app import build_api
 from service.components import Components
 from service.config import Settings
 from service.db import Database
@@ -29,14 +28,8 @@ def make_components(settings: Settings, db: Database) -> Components:
 
 
 def make_app(comps: Components) -> FastAPI:
-    """The REST and health routers as ``service.app.build_api`` mounts them."""
-    app = FastAPI()
-    app.state.components = comps
-    app.state.tokens = dict(comps.settings.api_tokens)
-    install_error_handlers(app, {})
-    app.include_router(health.router)
-    app.include_router(items.router, prefix="/api/v1")
-    return app
+    """The application exactly as the composition root assembles it."""
+    return build_api(comps)
 
 
 @pytest.fixture
@@ -53,6 +46,7 @@ def base_url(comps: Components) -> Iterator[str]:
 @pytest.fixture
 def client(base_url: str) -> Iterator[httpx.Client]:
     """A dashboard: the reader token."""
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {READER}"},
-                      timeout=10) as http:
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {READER}"}, timeout=10
+    ) as http:
         yield http
