@@ -39,6 +39,7 @@ PHI_KEYWORDS = frozenset(
         "ReferringPhysicianName",
     }
 )
+MAX_FINDINGS_PER_CHECK = 10  # a report with 1,000 empty headings needs ten examples, not 1,000
 _MAX_VALUE = 64
 _MAX_QUOTE = 200
 

@@ -7,6 +7,7 @@ computed again from the text, so a check never indexes past the text.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class ReportView:
     item: ReportInput
     text: str
     sections: tuple[Span, ...]
+    starts: tuple[int, ...] = ()  # the sections' start offsets, for bisection
 
     def named(self, names: Iterable[str]) -> list[Span]:
         wanted = set(names)
@@ -42,11 +44,8 @@ class ReportView:
 
     def section_at(self, offset: int) -> str | None:
         """The name of the section an offset falls in (the last one starting at or before it)."""
-        name: str | None = None
-        for span in self.sections:
-            if span.start <= offset:
-                name = span.name
-        return name
+        index = bisect.bisect_right(self.starts, offset)
+        return self.sections[index - 1].name if index else None
 
 
 def report_view(item: ReportInput) -> ReportView:
@@ -54,7 +53,7 @@ def report_view(item: ReportInput) -> ReportView:
     spans = _stored_spans(item.sections, text)
     if spans is None:
         spans = tuple(Span(s.name, s.heading, s.start, s.end) for s in split_sections(text))
-    return ReportView(item=item, text=text, sections=spans)
+    return ReportView(item, text, spans, tuple(span.start for span in spans))
 
 
 def _stored_spans(sections: Any, text: str) -> tuple[Span, ...] | None:

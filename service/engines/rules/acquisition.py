@@ -54,8 +54,9 @@ def check_exposure_indices(item: ImageInput) -> list[Finding]:
     findings: list[Finding] = []
     if di is not None and computed is not None and abs(di - computed) > DI_TOLERANCE:
         message = (
-            f"DeviationIndex {di:+.2f} does not match ExposureIndex and TargetExposureIndex "
-            f"(which give {computed:+.2f}); check the detector's exposure reporting."
+            f"DeviationIndex {_signed(di)} does not match ExposureIndex and "
+            f"TargetExposureIndex (which give {_signed(computed)}); check the detector's "
+            "exposure reporting."
         )
         findings.append(finding("cxr.metadata", Severity.MINOR, message, evidence, 0.7))
     deviation, confidence = (di, 0.6) if di is not None else (computed, 0.5)
@@ -64,16 +65,20 @@ def check_exposure_indices(item: ImageInput) -> list[Finding]:
     return findings
 
 
+def _signed(value: float) -> str:
+    return f"{value:+.1f}" if abs(value) < 1000 else f"{value:+.3g}"
+
+
 def _exposure_finding(deviation: float, evidence: list[Evidence], confidence: float) -> Finding:
-    ratio = 10 ** (deviation / 10)
+    ratio = 10 ** (max(-30.0, min(30.0, deviation)) / 10)
     if deviation < 0:
         message = (
-            f"The detector reports under-exposure (DeviationIndex {deviation:+.1f}, about "
-            f"{ratio:.2f} times the target); check the image for noise before reading."
+            f"The detector reports under-exposure (DeviationIndex {_signed(deviation)}, about "
+            f"{ratio:.2g} times the target); check the image for noise before reading."
         )
         return finding("cxr.exposure", Severity.MAJOR, message, evidence, confidence)
     message = (
-        f"The detector reports over-exposure (DeviationIndex {deviation:+.1f}, about "
+        f"The detector reports over-exposure (DeviationIndex {_signed(deviation)}, about "
         f"{ratio:.1f} times the target dose); review the exposure technique."
     )
     return finding("cxr.exposure", Severity.MINOR, message, evidence, confidence)

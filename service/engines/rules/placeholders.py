@@ -25,6 +25,14 @@ from service.taxonomy import Severity
 
 CODE = "report.terminology"
 _MAX_EVIDENCE = 20
+_PLACES = {
+    "findings": "findings",
+    "impression": "impression",
+    "findings_impression": "findings",
+    "comparison": "comparison section",
+    "indication": "indication section",
+    "technique": "technique section",
+}
 
 _DEID = re.compile(r"(?:XXXX)+")
 _HTML_TAGS = words("br p b i u em strong div span hr li ul ol sup sub table tr td th font pre")
@@ -88,7 +96,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("x run", re.compile(r"(?<![A-Za-z])[Xx]{3,}(?![A-Za-z])"), 0.8, _x_run),
     Pattern(
         "x measurement",
-        re.compile(r"(?<![\w.])X(?:\.X+)?(?:\s?[xX\u00d7]\s?X(?:\.X+)?)*\s?(?:mm|cm)\b"),
+        re.compile(r"(?<![\w.])X(?:\.X)?(?: ?[x\u00d7] ?X(?:\.X)?){0,2} ?(?:mm|cm)\b"),
         0.85,
     ),
     Pattern("to do", re.compile(r"\b(?:TBD|TODO|FIXME)\b"), 0.8),
@@ -125,10 +133,10 @@ def check_placeholders(view: ReportView) -> list[Finding]:
         text_evidence(name, view.text, start, end)
         for (start, end, _), name in zip(hits, sections, strict=True)
     ][:_MAX_EVIDENCE]
-    first = view.text[hits[0][0] : hits[0][1]][:30]
+    where = sorted({_PLACES.get(name or "", "report") for name in sections})
     count = f"{len(hits)} template placeholders" if len(hits) > 1 else "A template placeholder"
     message = (
-        f"{count} ('{first}') left in the report; complete or remove "
+        f"{count} left in the {' and '.join(where)}; complete or remove "
         f"{'them' if len(hits) > 1 else 'it'} before the report is final."
     )
     return [finding(CODE, severity, message, evidence, max(hit[2] for hit in hits))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding
-from service.engines.rules._findings import finding, text_evidence
+from service.engines.rules._findings import MAX_FINDINGS_PER_CHECK, finding, text_evidence
 from service.engines.rules._report import ReportView
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 from service.taxonomy import Severity
@@ -76,7 +76,7 @@ def check_empty_sections(view: ReportView) -> list[Finding]:
         heading_start = found if found >= 0 else span.start
         evidence = [text_evidence(span.name, view.text, heading_start, span.end)]
         findings.append(finding(CODE, severity, message, evidence, 0.95 if impression else 0.9))
-    return findings
+    return findings[:MAX_FINDINGS_PER_CHECK]
 
 
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from service.engines.base import Finding
-from service.engines.rules._findings import finding, text_evidence, words
+from service.engines.rules._findings import MAX_FINDINGS_PER_CHECK, finding, text_evidence, words
 from service.engines.rules._report import ReportView, Span
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 from service.taxonomy import Severity
@@ -49,14 +49,15 @@ _WHAT = {
 }
 # a sentence end; "1." of a numbered list is not one
 _SENTENCE_END = re.compile(r"(?<!\b\d)[.!?](?=\s|$)")
-_LAST_WORD = re.compile(r"([A-Za-z]+)\W*$")
+_LAST_WORD = re.compile(r"([A-Za-z]+)$")
+_SENTENCE_MARKS = tuple(".!?:;)]")
 
 
 def cut_off_reason(tail: str) -> tuple[str, float] | None:
     """Why ``tail`` (the end of a section) looks cut off, and how sure that is; None if not."""
     tail = tail.rstrip()
-    if re.search(r"[.!?:;)\]]\s*,$", tail):  # MTSamples ends every line with ".,"
-        tail = tail[:-1].rstrip()
+    if tail.endswith(",") and tail[:-1].rstrip()[-1:] in _SENTENCE_MARKS:
+        tail = tail[:-1].rstrip()  # MTSamples ends every line with ".,"
     if not tail:
         return None
     if tail.endswith(("...", "\u2026")):
@@ -65,7 +66,7 @@ def cut_off_reason(tail: str) -> tuple[str, float] | None:
         return "it ends with a label and no text after it", 0.8
     if tail[-1] in _DANGLING:
         return f"it ends with {_DANGLING[tail[-1]]}", 0.85
-    last = _LAST_WORD.search(tail)
+    last = _LAST_WORD.search(tail[-64:])
     if tail[-1].isalpha() and last and last.group(1).lower() in CONNECTIVES:
         return f"it ends with '{last.group(1)}'", 0.85
     sentences = _SENTENCE_END.split(tail)
@@ -106,7 +107,7 @@ def check_truncation(view: ReportView) -> list[Finding]:
         message = f"The {what} appears cut off ({reason}); complete the report."
         evidence = [text_evidence(span.name, view.text, max(span.start, end - _QUOTE), end)]
         findings.append(finding(CODE, severity, message, evidence, confidence))
-    return findings
+    return findings[:MAX_FINDINGS_PER_CHECK]
 
 
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (check_truncation,)
