@@ -7,9 +7,22 @@ from typing import Any, Literal
 from fastapi.responses import JSONResponse, Response
 
 IssueCode = Literal[
-    "invalid", "structure", "required", "value", "not-found", "not-supported", "too-long",
-    "security", "forbidden", "login", "processing", "exception", "transient", "conflict",
-    "duplicate", "informational",
+    "invalid",
+    "structure",
+    "required",
+    "value",
+    "not-found",
+    "not-supported",
+    "too-long",
+    "security",
+    "forbidden",
+    "login",
+    "processing",
+    "exception",
+    "transient",
+    "conflict",
+    "duplicate",
+    "informational",
 ]
 Severity = Literal["fatal", "error", "warning", "information"]
 
@@ -17,7 +30,10 @@ FHIR_JSON = "application/fhir+json"
 
 
 def issue(
-    code: IssueCode, diagnostics: str, *, expression: str | None = None,
+    code: IssueCode,
+    diagnostics: str,
+    *,
+    expression: str | None = None,
     severity: Severity = "error",
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
@@ -31,8 +47,16 @@ def operation_outcome(*issues: dict[str, Any]) -> dict[str, Any]:
 
 
 _CODE_FOR_STATUS: dict[int, IssueCode] = {
-    400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-    409: "conflict", 413: "too-long", 415: "not-supported", 422: "invalid", 429: "transient",
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    422: "invalid",
+    429: "transient",
     503: "transient",
 }
 
@@ -40,6 +64,7 @@ _CODE_FOR_STATUS: dict[int, IssueCode] = {
 def error_response(status: int, message: str, details: list[dict[str, Any]]) -> Response:
     """An HTTP error on a FHIR path, as an OperationOutcome (used by the app's error handlers)."""
     code = _CODE_FOR_STATUS.get(status, "exception" if status >= 500 else "processing")
-    issues = [issue(code, d.get("msg") or message, expression=d.get("loc") or None)
-              for d in details] or [issue(code, message)]
+    issues = [
+        issue(code, d.get("msg") or message, expression=d.get("loc") or None) for d in details
+    ] or [issue(code, message)]
     return JSONResponse(operation_outcome(*issues), status_code=status, media_type=FHIR_JSON)

@@ -42,8 +42,13 @@ def build_components(settings: Settings) -> Components:
     db = Database(settings.effective_database_url)
     files = FileStore(settings.dicom_dir)
     publisher = ObservationPublisher(writeback_enabled=bool(settings.fhir_writeback_url))
-    pipeline = Pipeline(db=db, files=files, engines=[RulesEngine()],
-                        study_engines=[StudyRulesEngine()], publisher=publisher)
+    pipeline = Pipeline(
+        db=db,
+        files=files,
+        engines=[RulesEngine()],
+        study_engines=[StudyRulesEngine()],
+        publisher=publisher,
+    )
     return Components(settings=settings, db=db, files=files, pipeline=pipeline)
 
 
@@ -55,14 +60,17 @@ def build_api(components: Components) -> FastAPI:
         yield
 
     app = FastAPI(
-        title="radqc", version=VERSION, lifespan=lifespan,
+        title="radqc",
+        version=VERSION,
+        lifespan=lifespan,
         description="Quality control for chest X-rays and radiology reports.",
     )
     app.state.components = components
     app.state.tokens = resolve_tokens(components.settings)
     install_error_handlers(app, _RENDERERS)
-    app.add_middleware(BodySizeLimit, limit=components.settings.max_body_bytes,
-                       renderers=_RENDERERS)
+    app.add_middleware(
+        BodySizeLimit, limit=components.settings.max_body_bytes, renderers=_RENDERERS
+    )
     app.include_router(health.router, tags=["health"])
     app.include_router(items.router, prefix="/api/v1", tags=["items"])
     app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
@@ -96,8 +104,9 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
     handlers = {queue.QC: run_qc, queue.STUDY: run_study}
     writeback = None
     if settings.fhir_writeback_url:
-        writeback = WritebackClient(components.db, settings.fhir_writeback_url,
-                                    settings.fhir_writeback_timeout)
+        writeback = WritebackClient(
+            components.db, settings.fhir_writeback_url, settings.fhir_writeback_timeout
+        )
         handlers[queue.WRITEBACK] = writeback.deliver
 
     def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:
@@ -105,15 +114,19 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
             pipeline.mark_failed(job.item_id, error)
 
     config = WorkerConfig(
-        lease_seconds=settings.job_lease_seconds, poll_seconds=settings.worker_poll_seconds,
-        retry=queue.RetryPolicy(settings.job_backoff_base_seconds,
-                                settings.job_backoff_max_seconds),
+        lease_seconds=settings.job_lease_seconds,
+        poll_seconds=settings.worker_poll_seconds,
+        retry=queue.RetryPolicy(
+            settings.job_backoff_base_seconds, settings.job_backoff_max_seconds
+        ),
     )
-    worker = Worker(components.db, handlers, config, on_dead_letter=on_dead_letter,
-                    worker_id=worker_id)
+    worker = Worker(
+        components.db, handlers, config, on_dead_letter=on_dead_letter, worker_id=worker_id
+    )
     return WorkerBundle(worker, writeback)
 
 
 def build_listener(components: Components) -> StorageSCP:
-    return StorageSCP(components.settings, components.db, components.files,
-                      components.queue_options)
+    return StorageSCP(
+        components.settings, components.db, components.files, components.queue_options
+    )

@@ -96,8 +96,9 @@ def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
     stop = threading.Event()
     _on_terminate(stop)
     listener.start()
-    log.info("DICOM listener %s on %s:%d", settings.dicom_ae_title, settings.dicom_host,
-             listener.port)
+    log.info(
+        "DICOM listener %s on %s:%d", settings.dicom_ae_title, settings.dicom_host, listener.port
+    )
     stop.wait()
     listener.stop()
     components.db.dispose()
@@ -110,8 +111,13 @@ def _uvicorn_server(settings: Settings, components: object) -> object:
     from service.app import build_api
 
     app = build_api(components)  # type: ignore[arg-type]
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
-                            log_level=settings.log_level.lower(), access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
     return uvicorn.Server(config)
 
 
@@ -179,9 +185,15 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     supervisor = _WorkerSupervisor(settings.workers, dict(os.environ))
     supervisor.start()
     server = _uvicorn_server(settings, components)
-    log.info("radqc serving: HTTP http://%s:%d  DICOM %s@%s:%d  workers %d", settings.http_host,
-             settings.http_port, settings.dicom_ae_title, settings.dicom_host, listener.port,
-             settings.workers)
+    log.info(
+        "radqc serving: HTTP http://%s:%d  DICOM %s@%s:%d  workers %d",
+        settings.http_host,
+        settings.http_port,
+        settings.dicom_ae_title,
+        settings.dicom_host,
+        listener.port,
+        settings.workers,
+    )
     try:
         server.run()  # type: ignore[attr-defined]  # returns on SIGTERM/SIGINT
     finally:
@@ -206,8 +218,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, (_fn, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
         if name == "migrate":
-            cmd.add_argument("--downgrade", metavar="REVISION",
-                             help="downgrade to REVISION (e.g. base) instead of upgrading")
+            cmd.add_argument(
+                "--downgrade",
+                metavar="REVISION",
+                help="downgrade to REVISION (e.g. base) instead of upgrading",
+            )
     return parser
 
 

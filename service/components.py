@@ -20,5 +20,7 @@ class Components:
 
     @property
     def queue_options(self) -> QueueOptions:
-        return QueueOptions(max_attempts=self.settings.job_max_attempts,
-                            study_stable_seconds=self.settings.study_stable_seconds)
+        return QueueOptions(
+            max_attempts=self.settings.job_max_attempts,
+            study_stable_seconds=self.settings.study_stable_seconds,
+        )

@@ -1,4 +1,4 @@
-"""The one settings class (DESIGN §9): environment variables prefixed ``RADQC_``, or a ``.env`` file.
+"""The one settings class (DESIGN §9): ``RADQC_*`` environment variables, or a ``.env`` file.
 
 Every setting is validated when the process starts; :func:`load_settings` reports every bad
 setting by name at once instead of stopping at the first.
@@ -161,7 +161,7 @@ def _describe(error: dict[str, object]) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read and validate the settings; raise one :class:`ConfigurationError` listing every problem."""
+    """Read and validate the settings; one :class:`ConfigurationError` lists every problem."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

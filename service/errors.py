@@ -1,4 +1,4 @@
-"""The one exception hierarchy of radqc. Third-party errors are translated into these at the edges."""
+"""radqc's one exception hierarchy; third-party errors are translated into it at the edges."""
 
 from __future__ import annotations
 

@@ -23,13 +23,18 @@ def merge_by_code(findings: Iterable[Finding]) -> list[Finding]:
             merged[finding.code] = finding
             continue
         top = seen if seen.severity.rank >= finding.severity.rank else finding
-        messages = [seen.message] if finding.message in seen.message else [
-            seen.message, finding.message]
+        messages = (
+            [seen.message] if finding.message in seen.message else [seen.message, finding.message]
+        )
         merged[finding.code] = Finding(
-            code=finding.code, severity=top.severity, message=" ".join(messages),
+            code=finding.code,
+            severity=top.severity,
+            message=" ".join(messages),
             evidence=[*seen.evidence, *finding.evidence],
-            confidence=max(seen.confidence, finding.confidence), engine=seen.engine,
-            engine_version=seen.engine_version, scope=seen.scope,
+            confidence=max(seen.confidence, finding.confidence),
+            engine=seen.engine,
+            engine_version=seen.engine_version,
+            scope=seen.scope,
         )
     return list(merged.values())
 
@@ -40,8 +45,9 @@ def replace_findings(
     """Make the item's stored findings of ``engine`` and ``scope`` equal to ``findings``."""
     wanted = {f.code: f for f in merge_by_code(findings)}
     rows = session.scalars(
-        select(FindingRow).where(FindingRow.item_id == item.id, FindingRow.engine == engine,
-                                 FindingRow.scope == scope)
+        select(FindingRow).where(
+            FindingRow.item_id == item.id, FindingRow.engine == engine, FindingRow.scope == scope
+        )
     ).all()
     for row in rows:
         if row.code not in wanted:
@@ -51,11 +57,19 @@ def replace_findings(
         row.severity, row.message, row.evidence = new.severity, new.message, new.evidence
         row.confidence, row.engine_version = new.confidence, new.engine_version
     for new in wanted.values():
-        session.add(FindingRow(
-            item_id=item.id, code=new.code, severity=new.severity, message=new.message,
-            evidence=new.evidence, confidence=new.confidence, engine=new.engine,
-            engine_version=new.engine_version, scope=scope,
-        ))
+        session.add(
+            FindingRow(
+                item_id=item.id,
+                code=new.code,
+                severity=new.severity,
+                message=new.message,
+                evidence=new.evidence,
+                confidence=new.confidence,
+                engine=new.engine,
+                engine_version=new.engine_version,
+                scope=scope,
+            )
+        )
     session.flush()
     session.refresh(item, ["findings"])
     item.flagged = bool(item.findings)

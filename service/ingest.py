@@ -80,8 +80,12 @@ def _study_for(session: Session, received: ReceivedInstance, now: dt.datetime) -
         select(Study).where(Study.study_instance_uid == received.study_instance_uid)
     ).one_or_none()
     if study is None:
-        study = Study(study_instance_uid=received.study_instance_uid, accession=received.accession,
-                      first_received_at=now, last_received_at=now)
+        study = Study(
+            study_instance_uid=received.study_instance_uid,
+            accession=received.accession,
+            first_received_at=now,
+            last_received_at=now,
+        )
         session.add(study)
         session.flush()
     study.last_received_at = now
@@ -98,13 +102,21 @@ def _schedule_study_check(
     run_at = now + dt.timedelta(seconds=options.study_stable_seconds)
     if study.expected_instances:
         count = session.scalar(
-            select(func.count(func.distinct(Instance.sop_instance_uid)))
-            .where(Instance.study_id == study.id)
+            select(func.count(func.distinct(Instance.sop_instance_uid))).where(
+                Instance.study_id == study.id
+            )
         )
         if (count or 0) >= study.expected_instances:
             run_at = now
-    queue.enqueue(session, queue.STUDY, f"study:{study.study_instance_uid}", study_id=study.id,
-                  run_at=run_at, max_attempts=options.max_attempts, requeue=True)
+    queue.enqueue(
+        session,
+        queue.STUDY,
+        f"study:{study.study_instance_uid}",
+        study_id=study.id,
+        run_at=run_at,
+        max_attempts=options.max_attempts,
+        requeue=True,
+    )
 
 
 def store_instance(
@@ -112,7 +124,8 @@ def store_instance(
 ) -> IngestResult:
     """Record a received DICOM object (its file is already durable) and queue its QC job."""
     existing = session.scalars(
-        select(Instance).where(Instance.sop_instance_uid == received.sop_instance_uid)
+        select(Instance)
+        .where(Instance.sop_instance_uid == received.sop_instance_uid)
         .order_by(Instance.version.desc())
     ).all()
     for instance in existing:
@@ -124,25 +137,38 @@ def store_instance(
     version = existing[0].version + 1 if existing else 1
     study = _study_for(session, received, now)
     instance = Instance(
-        sop_instance_uid=received.sop_instance_uid, version=version, sha256=received.sha256,
-        sop_class_uid=received.sop_class_uid, study_id=study.id,
-        series_instance_uid=received.series_instance_uid, modality=received.modality,
-        patient_id=received.patient_id, transfer_syntax_uid=received.transfer_syntax_uid,
-        path=received.path, size_bytes=received.size_bytes, calling_ae=received.calling_ae,
+        sop_instance_uid=received.sop_instance_uid,
+        version=version,
+        sha256=received.sha256,
+        sop_class_uid=received.sop_class_uid,
+        study_id=study.id,
+        series_instance_uid=received.series_instance_uid,
+        modality=received.modality,
+        patient_id=received.patient_id,
+        transfer_syntax_uid=received.transfer_syntax_uid,
+        path=received.path,
+        size_bytes=received.size_bytes,
+        calling_ae=received.calling_ae,
         received_at=now,
     )
     session.add(instance)
     session.flush()
     item = Item(
-        kind="image", status=ItemStatus.QUEUED, instance_id=instance.id, study_id=study.id,
+        kind="image",
+        status=ItemStatus.QUEUED,
+        instance_id=instance.id,
+        study_id=study.id,
         sop_instance_uid=received.sop_instance_uid,
-        study_instance_uid=received.study_instance_uid, accession=received.accession,
-        conflict=version > 1, received_at=now,
+        study_instance_uid=received.study_instance_uid,
+        accession=received.accession,
+        conflict=version > 1,
+        received_at=now,
     )
     session.add(item)
     session.flush()
-    queue.enqueue(session, queue.QC, f"item:{item.id}", item_id=item.id,
-                  max_attempts=options.max_attempts)
+    queue.enqueue(
+        session, queue.QC, f"item:{item.id}", item_id=item.id, max_attempts=options.max_attempts
+    )
     _schedule_study_check(session, study, options, now)
     outcome = Outcome.NEW_VERSION if version > 1 else Outcome.CREATED
     return IngestResult(outcome, item.id, version)
@@ -161,8 +187,9 @@ def store_report(session: Session, received: ReceivedReport, options: QueueOptio
         session.flush()
     else:
         latest = session.scalars(
-            select(ReportVersion).where(ReportVersion.report_pk == report.id,
-                                        ReportVersion.version == report.latest_version)
+            select(ReportVersion).where(
+                ReportVersion.report_pk == report.id, ReportVersion.version == report.latest_version
+            )
         ).one()
         if latest.content_hash == received.content_hash:
             item_id = session.scalar(select(Item.id).where(Item.report_version_id == latest.id))
@@ -171,31 +198,50 @@ def store_report(session: Session, received: ReceivedReport, options: QueueOptio
     version = report.latest_version + 1
     report.latest_version = version
     row = ReportVersion(
-        report_pk=report.id, version=version, content_hash=received.content_hash,
-        resource_json=received.resource_json, text=received.text, sections=received.sections,
-        status=received.status, patient_sex=received.patient_sex,
-        subject_reference=received.subject_reference, exam_code=received.exam_code,
-        exam_display=received.exam_display, accession=received.accession,
-        study_instance_uid=received.study_instance_uid, received_at=now,
+        report_pk=report.id,
+        version=version,
+        content_hash=received.content_hash,
+        resource_json=received.resource_json,
+        text=received.text,
+        sections=received.sections,
+        status=received.status,
+        patient_sex=received.patient_sex,
+        subject_reference=received.subject_reference,
+        exam_code=received.exam_code,
+        exam_display=received.exam_display,
+        accession=received.accession,
+        study_instance_uid=received.study_instance_uid,
+        received_at=now,
     )
     session.add(row)
     session.flush()
     item = Item(
-        kind="report", status=ItemStatus.QUEUED, report_version_id=row.id,
-        report_id=received.report_id, report_version=version, accession=received.accession,
-        study_instance_uid=received.study_instance_uid, received_at=now,
+        kind="report",
+        status=ItemStatus.QUEUED,
+        report_version_id=row.id,
+        report_id=received.report_id,
+        report_version=version,
+        accession=received.accession,
+        study_instance_uid=received.study_instance_uid,
+        received_at=now,
     )
     session.add(item)
     session.flush()
-    queue.enqueue(session, queue.QC, f"item:{item.id}", item_id=item.id,
-                  max_attempts=options.max_attempts)
+    queue.enqueue(
+        session, queue.QC, f"item:{item.id}", item_id=item.id, max_attempts=options.max_attempts
+    )
     outcome = Outcome.NEW_VERSION if version > 1 else Outcome.CREATED
     return IngestResult(outcome, item.id, version)
 
 
-def ingest_many(db: Database, store: Callable[[Session, _R, QueueOptions], IngestResult],
-                received: Sequence[_R], options: QueueOptions, *,
-                attempts: int = 3) -> list[IngestResult]:
+def ingest_many(
+    db: Database,
+    store: Callable[[Session, _R, QueueOptions], IngestResult],
+    received: Sequence[_R],
+    options: QueueOptions,
+    *,
+    attempts: int = 3,
+) -> list[IngestResult]:
     """Run ``store`` for every record in ONE transaction: all are committed, or none.
 
     Two senders racing with the same new UID or report id collide on a unique constraint; the
@@ -211,7 +257,11 @@ def ingest_many(db: Database, store: Callable[[Session, _R, QueueOptions], Inges
     raise AssertionError("unreachable")
 
 
-def ingest(db: Database, store: Callable[[Session, _R, QueueOptions], IngestResult],
-           received: _R, options: QueueOptions) -> IngestResult:
+def ingest(
+    db: Database,
+    store: Callable[[Session, _R, QueueOptions], IngestResult],
+    received: _R,
+    options: QueueOptions,
+) -> IngestResult:
     """Store one received record in its own transaction (see :func:`ingest_many`)."""
     return ingest_many(db, store, [received], options)[0]

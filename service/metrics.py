@@ -12,17 +12,26 @@ from prometheus_client import Counter, Histogram
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
-RECEIVED = Counter("radqc_received_total", "Objects received, by source and outcome",
-                   ["source", "outcome"])
-REJECTED = Counter("radqc_rejected_total", "Objects refused, by source and reason",
-                   ["source", "reason"])
-STORE_SECONDS = Histogram("radqc_store_seconds", "Time to store a received object durably",
-                          ["source"], buckets=_SECONDS)
+RECEIVED = Counter(
+    "radqc_received_total", "Objects received, by source and outcome", ["source", "outcome"]
+)
+REJECTED = Counter(
+    "radqc_rejected_total", "Objects refused, by source and reason", ["source", "reason"]
+)
+STORE_SECONDS = Histogram(
+    "radqc_store_seconds", "Time to store a received object durably", ["source"], buckets=_SECONDS
+)
 JOBS_DONE = Counter("radqc_jobs_processed_total", "Jobs completed, by kind", ["kind"])
-JOBS_RETRIED = Counter("radqc_jobs_retried_total", "Job attempts that failed and will be retried",
-                       ["kind"])
+JOBS_RETRIED = Counter(
+    "radqc_jobs_retried_total", "Job attempts that failed and will be retried", ["kind"]
+)
 JOBS_FAILED = Counter("radqc_jobs_failed_total", "Jobs dead-lettered, by kind", ["kind"])
-JOB_SECONDS = Histogram("radqc_job_processing_seconds", "Time a worker spent on a job, by kind",
-                        ["kind"], buckets=_SECONDS)
-WRITEBACK = Counter("radqc_writeback_total", "Observation PUTs to the hospital FHIR server",
-                    ["outcome"])
+JOB_SECONDS = Histogram(
+    "radqc_job_processing_seconds",
+    "Time a worker spent on a job, by kind",
+    ["kind"],
+    buckets=_SECONDS,
+)
+WRITEBACK = Counter(
+    "radqc_writeback_total", "Observation PUTs to the hospital FHIR server", ["outcome"]
+)

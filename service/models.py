@@ -236,9 +236,7 @@ class Observation(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    finding_id: Mapped[int | None] = mapped_column(
-        ForeignKey("findings.id", ondelete="SET NULL")
-    )
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"))
     code: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     subject: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -14,11 +14,19 @@ from typing import Protocol
 from pydicom.dataset import Dataset
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.db import Database
 from service.dicom_files import read_header
-from service.engines.base import Engine, Finding, ImageInput, QCInput, ReportInput, StudyEngine
-from service.engines.base import StudyInput
+from service.engines.base import (
+    Engine,
+    Finding,
+    ImageInput,
+    QCInput,
+    ReportInput,
+    StudyEngine,
+    StudyInput,
+)
 from service.errors import EngineError, NotFoundError
 from service.findings import replace_findings
 from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
@@ -71,18 +79,40 @@ class Pipeline:
                 )
             )
             return ImageInput(
-                item_id=item.id, sop_instance_uid=instance.sop_instance_uid,
-                version=instance.version, path=str(self.files.path(instance.path)),
-                header=read_header(self.files.path(instance.path)), previous_sha256=previous,
+                item_id=item.id,
+                sop_instance_uid=instance.sop_instance_uid,
+                version=instance.version,
+                path=str(self.files.path(instance.path)),
+                header=read_header(self.files.path(instance.path)),
+                previous_sha256=previous,
             )
         version = item.report_version_row
         assert version is not None
         return ReportInput(
-            item_id=item.id, report_id=item.report_id or "", version=version.version,
-            text=version.text, sections=version.sections, patient_sex=version.patient_sex,
-            exam_code=version.exam_code, exam_display=version.exam_display,
+            item_id=item.id,
+            report_id=item.report_id or "",
+            version=version.version,
+            text=version.text,
+            sections=version.sections,
+            patient_sex=version.patient_sex,
+            exam_code=version.exam_code,
+            exam_display=version.exam_display,
             status=version.status,
+            accession=version.accession,
+            image_headers=tuple(header for _, header in self._related_images(session, version)),
         )
+
+    def _related_images(
+        self, session: Session, version: ReportVersion
+    ) -> list[tuple[int, Dataset]]:
+        """The images of the report's accession or study (latest version of each)."""
+        if version.accession:
+            where = Instance.study.has(Study.accession == version.accession)
+        elif version.study_instance_uid:
+            where = Instance.study.has(Study.study_instance_uid == version.study_instance_uid)
+        else:
+            return []
+        return [(item_id, header) for item_id, header, _ in self._latest_images(session, where)]
 
     def _run_engines(self, qc_input: QCInput, item_id: int) -> dict[str, list[Finding]]:
         kind = "image" if isinstance(qc_input, ImageInput) else "report"
@@ -123,7 +153,12 @@ class Pipeline:
             study = session.get(Study, study_id)
             if study is None:
                 raise NotFoundError(f"study {study_id} does not exist")
-            study_input = StudyInput(study.study_instance_uid, self._study_images(session, study))
+            images = self._latest_images(session, Instance.study_id == study.id)
+            study_input = StudyInput(
+                study.study_instance_uid,
+                images=[(item_id, header) for item_id, header, _ in images],
+                paths={item_id: path for item_id, _, path in images},
+            )
         results = {engine.name: engine.review_study(study_input) for engine in self.study_engines}
         with self.db.transaction() as session:
             study = session.get(Study, study_id)
@@ -136,17 +171,28 @@ class Pipeline:
                 self.publisher.publish(session, item)
             study.checked_at = utcnow()
 
-    def _study_images(self, session: Session, study: Study) -> list[tuple[int, Dataset]]:
-        """The latest version of each image of the study, with its header."""
+    def _latest_images(
+        self, session: Session, where: ColumnElement[bool]
+    ) -> list[tuple[int, Dataset, str]]:
+        """(item id, header, stored path) of the latest version of each image matching ``where``."""
         latest = (
             select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
-            .where(Instance.study_id == study.id).group_by(Instance.sop_instance_uid).subquery()
+            .where(where)
+            .group_by(Instance.sop_instance_uid)
+            .subquery()
         )
         rows = session.execute(
             select(Item.id, Instance.path)
             .join(Instance, Item.instance_id == Instance.id)
-            .join(latest, (latest.c.sop_instance_uid == Instance.sop_instance_uid)
-                  & (latest.c.version == Instance.version))
+            .join(
+                latest,
+                (latest.c.sop_instance_uid == Instance.sop_instance_uid)
+                & (latest.c.version == Instance.version),
+            )
             .order_by(Item.id)
         ).all()
-        return [(item_id, read_header(self.files.path(path))) for item_id, path in rows]
+        images = []
+        for item_id, relpath in rows:
+            path = self.files.path(relpath)
+            images.append((item_id, read_header(path), str(path)))
+        return images

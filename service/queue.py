@@ -60,9 +60,18 @@ def enqueue(
     """Insert the job for ``key`` unless it exists; see the module doc for ``requeue``."""
     now = utcnow()
     values = {
-        "kind": kind, "key": key, "item_id": item_id, "study_id": study_id, "target": target,
-        "status": JobStatus.QUEUED, "attempts": 0, "max_attempts": max_attempts, "rerun": False,
-        "run_at": run_at or now, "created_at": now, "updated_at": now,
+        "kind": kind,
+        "key": key,
+        "item_id": item_id,
+        "study_id": study_id,
+        "target": target,
+        "status": JobStatus.QUEUED,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "rerun": False,
+        "run_at": run_at or now,
+        "created_at": now,
+        "updated_at": now,
     }
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
@@ -71,11 +80,17 @@ def enqueue(
     session.execute(
         update(Job)
         .where(Job.key == key, Job.status != JobStatus.RUNNING)
-        .values(status=JobStatus.QUEUED, attempts=0, run_at=run_at or now, last_error=None,
-                updated_at=now)
+        .values(
+            status=JobStatus.QUEUED,
+            attempts=0,
+            run_at=run_at or now,
+            last_error=None,
+            updated_at=now,
+        )
     )
     session.execute(
-        update(Job).where(Job.key == key, Job.status == JobStatus.RUNNING)
+        update(Job)
+        .where(Job.key == key, Job.status == JobStatus.RUNNING)
         .values(rerun=True, run_at=run_at or now, updated_at=now)
     )
 
@@ -103,25 +118,47 @@ def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob 
         and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
     )
     candidate = (
-        select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(1)
+        select(Job.id)
+        .where(due)
+        .order_by(Job.run_at, Job.id)
+        .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     stmt = (
         update(Job)
         .where(Job.id == candidate)
-        .values(status=JobStatus.RUNNING, locked_by=worker_id, attempts=Job.attempts + 1,
-                lease_expires_at=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
-        .returning(Job.id, Job.kind, Job.key, Job.item_id, Job.study_id, Job.target,
-                   Job.attempts, Job.max_attempts)
+        .values(
+            status=JobStatus.RUNNING,
+            locked_by=worker_id,
+            attempts=Job.attempts + 1,
+            lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+            updated_at=now,
+        )
+        .returning(
+            Job.id,
+            Job.kind,
+            Job.key,
+            Job.item_id,
+            Job.study_id,
+            Job.target,
+            Job.attempts,
+            Job.max_attempts,
+        )
         .execution_options(synchronize_session=False)
     )
     row = session.execute(stmt).one_or_none()
     if row is None:
         return None
     return ClaimedJob(
-        id=row.id, kind=row.kind, key=row.key, item_id=row.item_id, study_id=row.study_id,
-        target=row.target, attempts=row.attempts, max_attempts=row.max_attempts,
+        id=row.id,
+        kind=row.kind,
+        key=row.key,
+        item_id=row.item_id,
+        study_id=row.study_id,
+        target=row.target,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
         locked_by=worker_id,
     )
 
@@ -139,22 +176,34 @@ def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: f
 
 def _owned(job: ClaimedJob) -> ColumnElement[bool]:
     """Still this worker's claim: a worker whose lease ran out and was reclaimed changes nothing."""
-    return and_(Job.id == job.id, Job.locked_by == job.locked_by,
-                Job.status == JobStatus.RUNNING)
+    return and_(Job.id == job.id, Job.locked_by == job.locked_by, Job.status == JobStatus.RUNNING)
 
 
 def complete(session: Session, job: ClaimedJob) -> None:
     """Mark a job done, or queue it again if it was re-requested while it ran."""
     now = utcnow()
     session.execute(
-        update(Job).where(_owned(job), Job.rerun.is_(True))
-        .values(status=JobStatus.QUEUED, rerun=False, attempts=0, locked_by=None,
-                lease_expires_at=None, updated_at=now)
+        update(Job)
+        .where(_owned(job), Job.rerun.is_(True))
+        .values(
+            status=JobStatus.QUEUED,
+            rerun=False,
+            attempts=0,
+            locked_by=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
     )
     session.execute(
-        update(Job).where(_owned(job))
-        .values(status=JobStatus.DONE, locked_by=None, lease_expires_at=None, last_error=None,
-                updated_at=now)
+        update(Job)
+        .where(_owned(job))
+        .values(
+            status=JobStatus.DONE,
+            locked_by=None,
+            lease_expires_at=None,
+            last_error=None,
+            updated_at=now,
+        )
     )
 
 
@@ -166,11 +215,15 @@ def fail(
     dead = job.max_attempts is not None and job.attempts >= job.max_attempts
     delay = max(retry_after, backoff_delay(job.attempts, policy.base_seconds, policy.max_seconds))
     session.execute(
-        update(Job).where(_owned(job))
+        update(Job)
+        .where(_owned(job))
         .values(
             status=JobStatus.FAILED if dead else JobStatus.QUEUED,
             run_at=now if dead else now + dt.timedelta(seconds=delay),
-            locked_by=None, lease_expires_at=None, last_error=error[:2000], updated_at=now,
+            locked_by=None,
+            lease_expires_at=None,
+            last_error=error[:2000],
+            updated_at=now,
         )
     )
     return dead
@@ -179,9 +232,15 @@ def fail(
 def release(session: Session, job: ClaimedJob) -> None:
     """Give a claimed job back unchanged (clean shutdown): the attempt does not count."""
     session.execute(
-        update(Job).where(_owned(job))
-        .values(status=JobStatus.QUEUED, attempts=Job.attempts - 1, locked_by=None,
-                lease_expires_at=None, updated_at=utcnow())
+        update(Job)
+        .where(_owned(job))
+        .values(
+            status=JobStatus.QUEUED,
+            attempts=Job.attempts - 1,
+            locked_by=None,
+            lease_expires_at=None,
+            updated_at=utcnow(),
+        )
     )
 
 
@@ -190,10 +249,19 @@ def dead_letter_abandoned(session: Session) -> int:
     now = utcnow()
     result = session.execute(
         update(Job)
-        .where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now,
-               Job.max_attempts.is_not(None), Job.attempts >= Job.max_attempts)
-        .values(status=JobStatus.FAILED, locked_by=None, lease_expires_at=None,
-                last_error="worker lost during the last allowed attempt", updated_at=now)
+        .where(
+            Job.status == JobStatus.RUNNING,
+            Job.lease_expires_at < now,
+            Job.max_attempts.is_not(None),
+            Job.attempts >= Job.max_attempts,
+        )
+        .values(
+            status=JobStatus.FAILED,
+            locked_by=None,
+            lease_expires_at=None,
+            last_error="worker lost during the last allowed attempt",
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -202,9 +270,9 @@ def dead_letter_abandoned(session: Session) -> int:
 def queue_depth(session: Session) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(Job).where(
-                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
-            )
+            select(func.count())
+            .select_from(Job)
+            .where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
         )
         or 0
     )

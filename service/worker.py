@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service import metrics, queue
 from service.db import Database
@@ -33,7 +33,7 @@ def new_worker_id() -> str:
 class WorkerConfig:
     lease_seconds: float = 60.0
     poll_seconds: float = 0.5
-    retry: queue.RetryPolicy = queue.RetryPolicy()
+    retry: queue.RetryPolicy = field(default_factory=queue.RetryPolicy)
 
 
 class Worker:
@@ -105,14 +105,19 @@ class Worker:
         if isinstance(exc, DeliveryError):
             log.warning("job %s (%s) attempt %d: %s", job.id, job.key, job.attempts, error)
         else:
-            log.error("job %s (%s) attempt %d failed: %s", job.id, job.key, job.attempts, error,
-                      exc_info=exc)
+            log.error(
+                "job %s (%s) attempt %d failed: %s",
+                job.id,
+                job.key,
+                job.attempts,
+                error,
+                exc_info=exc,
+            )
         with self.db.transaction() as session:
             dead = queue.fail(session, job, error, self.config.retry, retry_after=retry_after)
         if dead:
             metrics.JOBS_FAILED.labels(job.kind).inc()
-            log.error("job %s (%s) dead-lettered after %d attempts", job.id, job.key,
-                      job.attempts)
+            log.error("job %s (%s) dead-lettered after %d attempts", job.id, job.key, job.attempts)
             if self.on_dead_letter is not None:
                 self.on_dead_letter(job, error)
         else:
@@ -140,7 +145,11 @@ class _Heartbeat:
         while not self.done.wait(interval):
             try:
                 with self.worker.db.transaction() as session:
-                    queue.extend_lease(session, self.job.id, self.worker.worker_id,
-                                       self.worker.config.lease_seconds)
+                    queue.extend_lease(
+                        session,
+                        self.job.id,
+                        self.worker.worker_id,
+                        self.worker.config.lease_seconds,
+                    )
             except Exception:
                 log.warning("could not extend the lease of job %s", self.job.id, exc_info=True)

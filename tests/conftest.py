@@ -60,9 +60,10 @@ def postgres_url() -> Iterator[str]:
     upgrade(url)
     yield url
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-        ), {"n": name})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -108,8 +109,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
-        api_tokens={"ingest-token-0123456789": "ingest", "reader-token-0123456789": "reader",
-                    "auditor-token-0123456789": "auditor", "admin-token-01234567890": "admin"},
+        api_tokens={
+            "ingest-token-0123456789": "ingest",
+            "reader-token-0123456789": "reader",
+            "auditor-token-0123456789": "auditor",
+            "admin-token-01234567890": "admin",
+        },
         study_stable_seconds=0.5,
         job_lease_seconds=5,
         job_backoff_base_seconds=0.05,

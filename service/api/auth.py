@@ -15,7 +15,7 @@ from service.config import Role, Settings
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
-TOKEN_FILE = "api-token"
+TOKEN_FILE = "api-token"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,10 @@ def resolve_tokens(settings: Settings) -> dict[str, Role]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(token + "\n")
     path.chmod(0o600)
-    print(f"radqc: no RADQC_API_TOKENS set; generated an admin token (kept in {path}):\n  {token}",
-          flush=True)
+    print(
+        f"radqc: no RADQC_API_TOKENS set; generated an admin token (kept in {path}):\n  {token}",
+        flush=True,
+    )
     return {token: "admin"}
 
 
@@ -63,16 +65,24 @@ def require_roles(*roles: Role) -> object:
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         principal = authenticate(request.app.state.tokens, credentials.credentials)
         if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "unknown token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if principal.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {principal.role!r} may not do this "
-                                f"(needs one of: {', '.join(sorted(allowed))})")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role!r} may not do this "
+                f"(needs one of: {', '.join(sorted(allowed))})",
+            )
         return principal
 
     return Depends(dependency)

@@ -39,8 +39,9 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI, renderers: Mapping[str, Renderer]) -> None:
-    def render(request: Request, status: int, message: str,
-               details: list[dict[str, Any]] | None = None) -> Response:
+    def render(
+        request: Request, status: int, message: str, details: list[dict[str, Any]] | None = None
+    ) -> Response:
         for prefix, renderer in renderers.items():
             if request.url.path == prefix or request.url.path.startswith(prefix + "/"):
                 return renderer(status, message, details or [])
@@ -130,8 +131,9 @@ class BodySizeLimit:
     def _message(self) -> str:
         return f"request body larger than {self.limit} bytes"
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send, status: int,
-                      message: str) -> None:
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str
+    ) -> None:
         path = str(scope.get("path", ""))
         response: Response | None = None
         for prefix, renderer in self.renderers.items():

@@ -5,7 +5,7 @@ Engines never touch the session, the queue or the network except through what is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ Evidence = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One error an engine found. ``evidence`` is a list: text spans, image regions or DICOM tags."""
+    """One error an engine found; ``evidence`` lists text spans, image regions or DICOM tags."""
 
     code: str
     severity: Severity
@@ -61,6 +61,10 @@ class ReportInput:
     exam_code: str | None = None
     exam_display: str | None = None
     status: str | None = None
+    accession: str | None = None
+    # Headers (no pixels) of the images received under the same accession or study, latest
+    # version of each, for cross-source checks (sex, laterality, view).
+    image_headers: tuple[Dataset, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class StudyInput:
 
     study_instance_uid: str
     images: Sequence[tuple[int, Dataset]] = field(default_factory=tuple)
+    # Where each image item's stored file is, for checks that need the pixels.
+    paths: Mapping[int, str] = field(default_factory=dict)
 
 
 QCInput = ImageInput | ReportInput

@@ -16,7 +16,10 @@ def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.is_sqlite
     assert settings.effective_database_url.endswith("radqc-data/radqc.sqlite3")
     assert (settings.http_port, settings.dicom_port, settings.dicom_ae_title) == (
-        8080, 11112, "RADQC")
+        8080,
+        11112,
+        "RADQC",
+    )
     assert settings.study_stable_seconds == 30 and settings.workers == 1
     assert settings.api_tokens == {} and settings.fhir_writeback_url == ""
 

@@ -14,16 +14,32 @@ from service.models import Instance, Item, Job, JobStatus, ReportVersion, Study,
 
 OPTIONS = ingest.QueueOptions(max_attempts=3, study_stable_seconds=30)
 IMAGE = ingest.ReceivedInstance(
-    sop_instance_uid="1.2.3.4.1", sop_class_uid="1.2.840.10008.5.1.4.1.1.1",
-    study_instance_uid="1.2.3.4", series_instance_uid="1.2.3.4.0", modality="CR",
-    accession="ACC1", patient_id="P1", transfer_syntax_uid="1.2.840.10008.1.2.1",
-    path="aa/bb/aabb.dcm", sha256="a" * 64, size_bytes=10, calling_ae="PACS",
+    sop_instance_uid="1.2.3.4.1",
+    sop_class_uid="1.2.840.10008.5.1.4.1.1.1",
+    study_instance_uid="1.2.3.4",
+    series_instance_uid="1.2.3.4.0",
+    modality="CR",
+    accession="ACC1",
+    patient_id="P1",
+    transfer_syntax_uid="1.2.840.10008.1.2.1",
+    path="aa/bb/aabb.dcm",
+    sha256="a" * 64,
+    size_bytes=10,
+    calling_ae="PACS",
 )
 REPORT = ingest.ReceivedReport(
-    report_id="r1", content_hash="c" * 64, resource_json="{}", text="FINDINGS: clear.",
-    sections={"sections": []}, status="final", patient_sex="female",
-    subject_reference="Patient/p1", exam_code="36643-5", exam_display="XR chest",
-    accession="ACC1", study_instance_uid=None,
+    report_id="r1",
+    content_hash="c" * 64,
+    resource_json="{}",
+    text="FINDINGS: clear.",
+    sections={"sections": []},
+    status="final",
+    patient_sex="female",
+    subject_reference="Patient/p1",
+    exam_code="36643-5",
+    exam_display="XR chest",
+    accession="ACC1",
+    study_instance_uid=None,
 )
 
 
@@ -50,8 +66,9 @@ def test_same_uid_other_bytes_is_a_flagged_new_version(db: Database) -> None:
     with db.reader() as session:
         item = session.get(Item, changed.item_id)
         assert item is not None and item.conflict is True
-        assert session.scalar(select(func.count()).select_from(Job).where(
-            Job.kind == queue.QC)) == 2
+        assert (
+            session.scalar(select(func.count()).select_from(Job).where(Job.kind == queue.QC)) == 2
+        )
     # The original bytes again are still a duplicate of version 1.
     assert ingest.ingest(db, ingest.store_instance, IMAGE, OPTIONS).version == 1
 
@@ -73,8 +90,9 @@ def test_study_check_waits_for_the_stable_time_and_moves_with_new_images(db: Dat
 
 def test_study_check_is_due_when_the_expected_images_are_in(db: Database) -> None:
     ingest.ingest(db, ingest.store_instance, replace(IMAGE, expected_study_instances=2), OPTIONS)
-    second = replace(IMAGE, sop_instance_uid="1.2.3.4.2", sha256="d" * 64,
-                     expected_study_instances=2)
+    second = replace(
+        IMAGE, sop_instance_uid="1.2.3.4.2", sha256="d" * 64, expected_study_instances=2
+    )
     ingest.ingest(db, ingest.store_instance, second, OPTIONS)
     with db.reader() as session:
         job = session.scalars(select(Job).where(Job.kind == queue.STUDY)).one()
@@ -84,8 +102,9 @@ def test_study_check_is_due_when_the_expected_images_are_in(db: Database) -> Non
 def test_report_versions(db: Database) -> None:
     first = ingest.ingest(db, ingest.store_report, REPORT, OPTIONS)
     same = ingest.ingest(db, ingest.store_report, REPORT, OPTIONS)
-    changed = ingest.ingest(db, ingest.store_report, replace(REPORT, content_hash="e" * 64),
-                            OPTIONS)
+    changed = ingest.ingest(
+        db, ingest.store_report, replace(REPORT, content_hash="e" * 64), OPTIONS
+    )
     assert (first.version, same.version, changed.version) == (1, 1, 2)
     assert same.outcome == ingest.Outcome.DUPLICATE and same.item_id == first.item_id
     assert changed.outcome == ingest.Outcome.NEW_VERSION and changed.item_id != first.item_id

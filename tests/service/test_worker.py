@@ -17,8 +17,11 @@ from service.taxonomy import Severity
 from service.worker import Worker, WorkerConfig
 
 OPTIONS = ingest.QueueOptions(max_attempts=3, study_stable_seconds=0)
-CONFIG = WorkerConfig(lease_seconds=5, poll_seconds=0.01,
-                      retry=queue.RetryPolicy(base_seconds=0.0001, max_seconds=0.0001))
+CONFIG = WorkerConfig(
+    lease_seconds=5,
+    poll_seconds=0.01,
+    retry=queue.RetryPolicy(base_seconds=0.0001, max_seconds=0.0001),
+)
 
 
 @dataclass
@@ -39,17 +42,34 @@ class ScriptedEngine:
         if "BAD" not in item.text:
             return []
         start = item.text.index("BAD")
-        return [Finding("report.typo", Severity.MINOR, "A typo.",
-                        [{"section": "body", "start": start, "end": start + 3, "quote": "BAD"}],
-                        0.9, self.name, self.version)]
+        return [
+            Finding(
+                "report.typo",
+                Severity.MINOR,
+                "A typo.",
+                [{"section": "body", "start": start, "end": start + 3, "quote": "BAD"}],
+                0.9,
+                self.name,
+                self.version,
+            )
+        ]
 
 
 def _report(db: Database, report_id: str, text: str) -> int:
     received = ingest.ReceivedReport(
-        report_id=report_id, content_hash=report_id.ljust(64, "0"), resource_json="{}",
-        text=text, sections={"sections": []}, status="final", patient_sex=None,
-        subject_reference=None, exam_code=None, exam_display=None, accession=None,
-        study_instance_uid=None)
+        report_id=report_id,
+        content_hash=report_id.ljust(64, "0"),
+        resource_json="{}",
+        text=text,
+        sections={"sections": []},
+        status="final",
+        patient_sex=None,
+        subject_reference=None,
+        exam_code=None,
+        exam_display=None,
+        accession=None,
+        study_instance_uid=None,
+    )
     return ingest.ingest(db, ingest.store_report, received, OPTIONS).item_id
 
 
@@ -73,9 +93,14 @@ def test_findings_are_stored_and_the_item_flagged(db: Database, tmp_path: Path) 
         flagged, clean = session.get(Item, bad), session.get(Item, good)
         assert flagged is not None and clean is not None
         assert (flagged.status, flagged.flagged, clean.status, clean.flagged) == (
-            ItemStatus.DONE, True, ItemStatus.DONE, False)
+            ItemStatus.DONE,
+            True,
+            ItemStatus.DONE,
+            False,
+        )
         assert [(f.code, f.evidence[0]["quote"]) for f in flagged.findings] == [
-            ("report.typo", "BAD")]
+            ("report.typo", "BAD")
+        ]
     # Processing again (a retry after a crash) does not duplicate findings.
     pipeline.process_item(bad)
     with db.reader() as session:
@@ -87,9 +112,12 @@ def test_failures_retry_then_dead_letter_with_the_reason(db: Database, tmp_path:
     engine = ScriptedEngine(fail_times=100)
     pipeline = _pipeline(db, engine, FileStore(tmp_path / "files"))
     item_id = _report(db, "c", "text")
-    worker = Worker(db, {queue.QC: lambda job: pipeline.process_item(job.item_id or 0)}, CONFIG,
-                    on_dead_letter=lambda job, error: pipeline.mark_failed(job.item_id or 0,
-                                                                           error))
+    worker = Worker(
+        db,
+        {queue.QC: lambda job: pipeline.process_item(job.item_id or 0)},
+        CONFIG,
+        on_dead_letter=lambda job, error: pipeline.mark_failed(job.item_id or 0, error),
+    )
     _drain(worker)
     assert len(engine.calls) == OPTIONS.max_attempts
     with db.reader() as session:

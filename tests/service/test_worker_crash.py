@@ -37,23 +37,37 @@ def _seed(db: Database, settings: Settings) -> None:
     with db.transaction() as session:
         for i in range(N_REPORTS):
             text = TEXTS[i % len(TEXTS)] + f" (case {i})."
-            ingest.store_report(session, ingest.ReceivedReport(
-                report_id=f"crash-{i}", content_hash=f"{i:064x}", resource_json="{}", text=text,
-                sections=sections_dict(text), status="final", patient_sex=None,
-                subject_reference=f"Patient/p{i}", exam_code=None, exam_display="XR CHEST",
-                accession=None, study_instance_uid=None,
-            ), options)
+            ingest.store_report(
+                session,
+                ingest.ReceivedReport(
+                    report_id=f"crash-{i}",
+                    content_hash=f"{i:064x}",
+                    resource_json="{}",
+                    text=text,
+                    sections=sections_dict(text),
+                    status="final",
+                    patient_sex=None,
+                    subject_reference=f"Patient/p{i}",
+                    exam_code=None,
+                    exam_display="XR CHEST",
+                    accession=None,
+                    study_instance_uid=None,
+                ),
+                options,
+            )
 
 
 def _env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "RADQC_DATABASE_URL": settings.effective_database_url,
-        "RADQC_DATA_DIR": str(settings.data_dir),
-        "RADQC_JOB_LEASE_SECONDS": "2",
-        "RADQC_WORKER_POLL_SECONDS": "0.05",
-        "RADQC_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "RADQC_DATABASE_URL": settings.effective_database_url,
+            "RADQC_DATA_DIR": str(settings.data_dir),
+            "RADQC_JOB_LEASE_SECONDS": "2",
+            "RADQC_WORKER_POLL_SECONDS": "0.05",
+            "RADQC_LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -68,8 +82,11 @@ def workers(settings: Settings) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def _spawn(settings: Settings, procs: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=_env(settings),
-                            cwd=Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "worker"],
+        env=_env(settings),
+        cwd=Path(__file__).resolve().parents[2],
+    )
     procs.append(proc)
     return proc
 
@@ -94,15 +111,16 @@ def test_sigkill_mid_job_then_restart_processes_each_item_once(
     _seed(db, settings)
     orphan: Job | None = None
     for _ in range(10):  # kill until a kill lands while the worker holds a job
-        done_before = _count(db, Job.status == JobStatus.DONE)
+        target = _count(db, Job.status == JobStatus.DONE) + 3
         proc = _spawn(settings, workers)
-        assert _wait(lambda: _count(db, Job.status == JobStatus.DONE) >= done_before + 3, 30)
+        assert _wait(lambda: _count(db, Job.status == JobStatus.DONE) >= target, 30)  # noqa: B023
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         with db.reader() as session:
             orphan = session.scalars(
-                select(Job).where(Job.status == JobStatus.RUNNING,
-                                  Job.locked_by.like(f"%:{proc.pid}:%"))
+                select(Job).where(
+                    Job.status == JobStatus.RUNNING, Job.locked_by.like(f"%:{proc.pid}:%")
+                )
             ).one_or_none()
         if orphan is not None:
             break

@@ -21,8 +21,9 @@ def free_port() -> int:
 @contextmanager
 def serve_app(app: FastAPI) -> Iterator[str]:
     """Run ``app`` under uvicorn on 127.0.0.1 and yield its base URL; stop it afterwards."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
-                            lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -2,7 +2,8 @@
 
 Each check module holds small functions that take one input and return findings, and a
 ``CHECKS`` tuple naming them; this package runs them in order. A new group of checks (pixel
-metrics, laterality, sex) is a new module whose ``CHECKS`` are added to the tuples below.
+metrics, laterality, sex) is a new module whose ``CHECKS`` are added to the tuples in
+:mod:`.image_checks` (images and studies) or :mod:`.report_checks` (reports).
 
 - images (``ImageInput``): :mod:`.header`, :mod:`.subject`, :mod:`.acquisition`,
   :mod:`.annotation` read the header only; :mod:`.stored_object` also reads the stored file.
@@ -18,43 +19,21 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from service.engines.base import Finding, ImageInput, QCInput, ReportInput, StudyInput
-from service.engines.rules import (
-    acquisition,
-    annotation,
-    header,
-    placeholders,
-    report_structure,
-    stored_object,
-    study,
-    subject,
-    truncation,
-)
 from service.engines.rules._findings import ENGINE_NAME, RULES_VERSION
-from service.engines.rules._report import ReportView, report_view
+from service.engines.rules._report import report_view
+from service.engines.rules.image_checks import (
+    HEADER_CHECKS,
+    IMAGE_CHECKS,
+    STUDY_CHECKS,
+    ImageCheck,
+    StudyCheck,
+)
+from service.engines.rules.report_checks import REPORT_CHECKS, ReportCheck
 from service.errors import EngineError
 from service.taxonomy import Kind
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-ImageCheck = Callable[[ImageInput], list[Finding]]
-ReportCheck = Callable[[ReportView], list[Finding]]
-StudyCheck = Callable[[StudyInput], dict[int, list[Finding]]]
-
-# Checks that need only the header: they also run on header tables (no file on disk).
-HEADER_CHECKS: tuple[ImageCheck, ...] = (
-    *header.CHECKS,
-    *subject.CHECKS,
-    *acquisition.CHECKS,
-    *annotation.CHECKS,
-)
-IMAGE_CHECKS: tuple[ImageCheck, ...] = (*HEADER_CHECKS, *stored_object.CHECKS)
-REPORT_CHECKS: tuple[ReportCheck, ...] = (
-    *report_structure.CHECKS,
-    *truncation.CHECKS,
-    *placeholders.CHECKS,
-)
-STUDY_CHECKS: tuple[StudyCheck, ...] = (*study.CHECKS,)
 
 __all__ = [
     "HEADER_CHECKS",

@@ -1,0 +1,28 @@
+"""The image and study checks the rules engine runs, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from service.engines.base import Finding, ImageInput, StudyInput
+from service.engines.rules import (
+    acquisition,
+    annotation,
+    header,
+    stored_object,
+    study,
+    subject,
+)
+
+ImageCheck = Callable[[ImageInput], list[Finding]]
+StudyCheck = Callable[[StudyInput], dict[int, list[Finding]]]
+
+# Checks that need only the header: they also run on header tables (no file on disk).
+HEADER_CHECKS: tuple[ImageCheck, ...] = (
+    *header.CHECKS,
+    *subject.CHECKS,
+    *acquisition.CHECKS,
+    *annotation.CHECKS,
+)
+IMAGE_CHECKS: tuple[ImageCheck, ...] = (*HEADER_CHECKS, *stored_object.CHECKS)
+STUDY_CHECKS: tuple[StudyCheck, ...] = (*study.CHECKS,)
