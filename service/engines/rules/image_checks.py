@@ -8,9 +8,15 @@ from service.engines.base import Finding, ImageInput, StudyInput
 from service.engines.rules import (
     acquisition,
     annotation,
+    artifacts,
+    exposure,
+    geometry,
     header,
+    orientation,
+    photometric,
     stored_object,
     study,
+    study_images,
     subject,
 )
 
@@ -24,5 +30,13 @@ HEADER_CHECKS: tuple[ImageCheck, ...] = (
     *acquisition.CHECKS,
     *annotation.CHECKS,
 )
-IMAGE_CHECKS: tuple[ImageCheck, ...] = (*HEADER_CHECKS, *stored_object.CHECKS)
-STUDY_CHECKS: tuple[StudyCheck, ...] = (*study.CHECKS,)
+# Checks of the decoded pixels: the image is decoded once per review (pixels.working_image).
+PIXEL_CHECKS: tuple[ImageCheck, ...] = (
+    *photometric.CHECKS,
+    *orientation.CHECKS,
+    *exposure.CHECKS,
+    *geometry.CHECKS,
+    *artifacts.CHECKS,
+)
+IMAGE_CHECKS: tuple[ImageCheck, ...] = (*HEADER_CHECKS, *stored_object.CHECKS, *PIXEL_CHECKS)
+STUDY_CHECKS: tuple[StudyCheck, ...] = (*study.CHECKS, *study_images.CHECKS)

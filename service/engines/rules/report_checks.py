@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.engines.base import Finding
-from service.engines.rules import placeholders, report_structure, truncation
+from service.engines.rules import (
+    cross_source,
+    exam_mismatch,
+    inconsistency,
+    laterality,
+    measurement,
+    omission_findings,
+    placeholders,
+    report_structure,
+    sex,
+    terminology,
+    truncation,
+    typo,
+)
 from service.engines.rules._report import ReportView
 
 ReportCheck = Callable[[ReportView], list[Finding]]
@@ -14,4 +27,13 @@ REPORT_CHECKS: tuple[ReportCheck, ...] = (
     *report_structure.CHECKS,
     *truncation.CHECKS,
     *placeholders.CHECKS,
+    *terminology.CHECKS,
+    *omission_findings.CHECKS,
+    *inconsistency.CHECKS,
+    *laterality.CHECKS,
+    *sex.CHECKS,
+    *measurement.CHECKS,
+    *typo.CHECKS,
+    *exam_mismatch.CHECKS,
+    *cross_source.CHECKS,
 )

@@ -152,7 +152,8 @@ def test_images_through_the_real_pipeline(db: Database, tmp_path: Path, shared_d
         assert item is not None
         assert item.flagged
         keywords = {e["keyword"] for f in item.findings for e in f.evidence}
-        assert keywords == {"SOPInstanceUID"}
+        # a new version of a known UID, and a MONOCHROME1 label on MONOCHROME2 pixels
+        assert keywords == {"SOPInstanceUID", "PhotometricInterpretation", "PixelData"}
 
 
 def test_a_study_with_two_patients_through_the_real_pipeline(

@@ -39,7 +39,7 @@ EXPECTED: dict[str, set[str]] = {
     "rg1_j2kr": {"check_pixel_spacing"},
     "rg1_j2ki": {"check_pixel_spacing"},
     "siim": set(),
-    "siim_fake_mono1": set(),  # wrong photometric is visible only in the pixels
+    "siim_fake_mono1": {"check_photometric_label"},  # MONOCHROME1 label on MONOCHROME2 pixels
     "test1": {"check_view_position", "check_pixel_spacing"},
     "test2": {"check_view_position", "check_pixel_spacing"},
     "test3": {"check_view_position", "check_pixel_spacing"},

@@ -1,0 +1,202 @@
+"""What the report checks read from the text: sentences, findings (concepts), sides, polarity.
+
+A concept is a finding a radiologist names (pneumothorax, effusion, nodule...) with a regex, an
+``acute`` flag (what "no acute abnormality" denies) and a ``significant`` flag (what must reach
+the impression). Mentions carry their sentence, side and polarity, computed once per report.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from service.engines.rules._report import ReportView, Span
+from service.engines.rules.negation import Polarity, polarity
+from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    name: str
+    regex: re.Pattern[str]
+    acute: bool
+    significant: bool
+    # a sentence matching this is about something else (a joint effusion, a hiatal "mass")
+    exclude: re.Pattern[str] | None = None
+
+
+def _concept(
+    name: str, pattern: str, *, acute: bool, significant: bool, exclude: str | None = None
+) -> Concept:
+    return Concept(
+        name,
+        re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE),
+        acute,
+        significant,
+        re.compile(rf"\b(?:{exclude})", re.IGNORECASE) if exclude else None,
+    )
+
+
+_NOT_PLEURAL = (
+    r"joint|tendon|sheath|knee|ankle|elbow|hip|shoulder|wrist|pericardial|bursa|sacroiliac|"
+    r"subdeltoid|synovial|suprapatellar|glenohumeral|middle ear|mastoid"
+)
+
+
+CONCEPTS: tuple[Concept, ...] = (
+    _concept("pneumothorax", r"pneumothora(?:x|ces)", acute=True, significant=True),
+    _concept(
+        "pleural effusion",
+        r"(?:pleural )?effusions?",
+        acute=True,
+        significant=True,
+        exclude=_NOT_PLEURAL,
+    ),
+    _concept(
+        "consolidation",
+        r"consolidations?|airspace (?:disease|opacit(?:y|ies))",
+        acute=True,
+        significant=True,
+    ),
+    _concept("pneumonia", r"pneumonias?", acute=True, significant=True),
+    _concept(
+        "pulmonary edema",
+        r"(?:pulmonary |interstitial |alveolar )?edema",
+        acute=True,
+        significant=True,
+    ),
+    _concept("mass", r"mass(?:es)?", acute=False, significant=True),
+    _concept("nodule", r"nodules?|nodular opacit(?:y|ies)", acute=False, significant=True),
+    _concept("fracture", r"fractures?", acute=True, significant=True),
+    _concept(
+        "cardiomegaly",
+        r"cardiomegaly|enlarged (?:heart|cardiac silhouette)|"
+        r"(?:heart|cardiac silhouette) (?:is|appears) (?:mildly |moderately )?enlarged",
+        acute=False,
+        significant=True,
+    ),
+    _concept(
+        "pneumoperitoneum",
+        r"pneumoperitoneum|free (?:intraperitoneal )?air",
+        acute=True,
+        significant=True,
+    ),
+    _concept("atelectasis", r"atelectasis|atelectatic", acute=False, significant=False),
+    _concept("infiltrate", r"infiltrates?", acute=True, significant=False),
+    _concept("granuloma", r"granulomas?|granulomata", acute=False, significant=False),
+    _concept("hernia", r"hernias?", acute=False, significant=False),
+)
+
+_ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS), re.IGNORECASE)
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)", re.MULTILINE)  # "0.5 cm" stays
+_SIDE = re.compile(r"\b(left|right|bilateral(?:ly)?|both)\b", re.IGNORECASE)
+_OLD = re.compile(
+    r"\b(?:old|healed|healing|remote|chronic|prior|previous|stable|unchanged|"
+    r"known|again|redemonstrated|postsurgical|postoperative)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    concept: Concept
+    section: str
+    start: int  # offsets into the report text
+    end: int
+    sentence_start: int
+    sentence_end: int
+    polarity: Polarity
+    side: str | None  # "left", "right", "bilateral" or None
+    old: bool  # the sentence calls it old, chronic, stable or unchanged
+
+
+def sentences(text: str, span: Span) -> list[tuple[int, int]]:
+    """``(start, end)`` of the sentences in a section body ("1." list numbers stay inside)."""
+    body = text[span.start : span.end]
+    found: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(body):
+        chunk = match.group(0)
+        if not chunk.strip():
+            continue
+        if found and re.fullmatch(r"\s*,?\s*\d{1,2}\.", chunk):
+            continue
+        found.append((span.start + match.start(), span.start + match.end()))
+    return found
+
+
+_BOTH = re.compile(r"\b(?:right and left|left and right)\b", re.IGNORECASE)
+
+
+def side_of(sentence: str, start: int, end: int) -> str | None:
+    """The side nearest to the term within its sentence (before it preferred); "right and
+    left" just before the term is bilateral."""
+    if _BOTH.search(sentence, max(0, start - 40), start):
+        return "bilateral"
+    best: tuple[int, str] | None = None
+    for match in _SIDE.finditer(sentence, max(0, start - 200), end + 200):
+        distance = start - match.end() if match.end() <= start else 2 * (match.start() - end)
+        if distance < 0:
+            continue
+        word = match.group(1).lower()
+        side = "bilateral" if word.startswith(("bilateral", "both")) else word
+        if best is None or distance < best[0]:
+            best = (distance, side)
+    return best[1] if best else None
+
+
+def _mentions(view: ReportView, span: Span) -> list[Mention]:
+    found: list[Mention] = []
+    for s_start, s_end in sentences(view.text, span):
+        sentence = view.text[s_start:s_end]
+        if _ANY_CONCEPT.search(sentence) is None:
+            continue
+        old = _OLD.search(sentence) is not None
+        for concept in CONCEPTS:
+            if concept.exclude is not None and concept.exclude.search(sentence):
+                continue
+            for match in concept.regex.finditer(sentence):
+                found.append(
+                    Mention(
+                        concept,
+                        span.name,
+                        s_start + match.start(),
+                        s_start + match.end(),
+                        s_start,
+                        s_end,
+                        polarity(sentence, match.start(), match.end()),
+                        side_of(sentence, match.start(), match.end()),
+                        old,
+                    )
+                )
+    return found
+
+
+_CACHE = threading.local()  # the last view's mentions: several checks read them
+
+
+def mentions(view: ReportView) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
+    """The concept mentions of the findings and of the impression (a combined
+    ``findings_impression`` section counts as both and so yields no contradiction pairs)."""
+    cached = getattr(_CACHE, "entry", None)
+    if cached is not None and cached[0] is view:
+        return cached[1]  # type: ignore[no-any-return]
+    result = _compute_mentions(view)
+    _CACHE.entry = (view, result)
+    return result
+
+
+def _compute_mentions(view: ReportView) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
+    findings = [
+        m for s in view.named(FINDINGS_NAMES - IMPRESSION_NAMES) for m in _mentions(view, s)
+    ]
+    impression = [
+        m for s in view.named(IMPRESSION_NAMES - FINDINGS_NAMES) for m in _mentions(view, s)
+    ]
+    return tuple(findings), tuple(impression)
+
+
+def main_spans(view: ReportView) -> list[Span]:
+    """The findings and impression sections, or the whole body of an unstructured report."""
+    spans = view.named(FINDINGS_NAMES | IMPRESSION_NAMES)
+    return spans or [s for s in view.sections if s.name in {"body", "preamble"}]

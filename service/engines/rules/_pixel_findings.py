@@ -1,0 +1,59 @@
+"""Shared plumbing for the pixel checks: the working image and anatomy of an item, and
+evidence naming an image region in original pixel coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from service.engines.base import Evidence, Finding, ImageInput
+from service.engines.rules._findings import tag_label
+from service.engines.rules.lungs import Anatomy, anatomy
+from service.engines.rules.pixels import WorkingImage, working_image
+
+PixelCheck = Callable[[WorkingImage, Anatomy], list[Finding]]
+
+# Cross-sectional and other non-radiograph modalities: the header check reports the modality;
+# measuring lungs, exposure or metal on a CT localizer or an ultrasound frame would be noise.
+NOT_A_RADIOGRAPH = frozenset(
+    {"CT", "MR", "PT", "NM", "US", "MG", "XA", "RF", "OP", "SM", "ES", "XC", "IO", "PX", "SR"}
+)
+
+
+def region_evidence(
+    image: WorkingImage,
+    box: tuple[int, int, int, int] | list[int],
+    metric: str,
+    value: float,
+    threshold: float,
+) -> Evidence:
+    """Evidence for a measured region: ``region`` is [x0, y0, x1, y1] in original pixels."""
+    r0, c0, r1, c1 = (int(v) for v in box)
+    return {
+        "tag": tag_label("PixelData"),
+        "keyword": "PixelData",
+        "region": image.region(r0, c0, r1, c1),
+        "metric": metric,
+        "value": round(float(value), 3),
+        "threshold": threshold,
+    }
+
+
+def whole(image: WorkingImage) -> tuple[int, int, int, int]:
+    h, w = image.pixels.shape
+    return 0, 0, h, w
+
+
+def pixel_check(check: PixelCheck) -> Callable[[ImageInput], list[Finding]]:
+    """An image check from a check of the working image: no image, no findings."""
+
+    def run(item: ImageInput) -> list[Finding]:
+        if str(item.header.get("Modality", "")).upper() in NOT_A_RADIOGRAPH:
+            return []
+        image = working_image(item)
+        if image is None:
+            return []
+        return check(image, anatomy(image))
+
+    run.__name__ = check.__name__
+    run.__doc__ = check.__doc__
+    return run

@@ -1,0 +1,142 @@
+"""``report.measurement``: implausible or inconsistent sizes and units.
+
+Sizes are parsed as ``5 mm``, ``1.2 cm``, ``3 x 4 cm``, ``12-mm``. A size belongs to the finding
+named in its sentence (nodule, mass, effusion...). Signals:
+
+- implausible: larger than a body (over 50 cm), a nodule or granuloma over 5 cm (a lesion that
+  big is a mass: most often a unit error), under 0.5 mm for a lesion, a percentage over 100;
+- the same finding measured in the findings and in the impression with sizes that match none of
+  each other: ten times apart is mm/cm confusion, otherwise an inconsistent size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.engines.base import Finding
+from service.engines.rules._clinical import CONCEPTS, main_spans, sentences
+from service.engines.rules._findings import finding, text_evidence
+from service.engines.rules._report import ReportView
+from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
+from service.taxonomy import Severity
+
+CODE = "report.measurement"
+_SIZE = re.compile(
+    r"(?<![\w.])(\d{1,4}(?:\.\d+)?)(?:\s*(?:x|by|\u00d7)\s*\d{1,4}(?:\.\d+)?){0,2}"
+    r"\s*-?\s*(mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(r"(?<![\w.])(\d{3,5}(?:\.\d+)?)\s*%")
+_SMALL_LESIONS = frozenset({"nodule", "granuloma"})
+_MEASURED = tuple(
+    c
+    for c in CONCEPTS
+    if c.name in {"nodule", "mass", "granuloma", "pneumothorax", "pleural effusion", "hernia"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    concept: str | None
+    mm: float  # the largest dimension, in millimetres
+    section: str
+    start: int
+    end: int
+
+
+def _to_mm(value: float, unit: str) -> float:
+    return value * 10.0 if unit.lower().startswith("c") else value
+
+
+def _largest(match: re.Match[str]) -> float:
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", match.group(0))]
+    return _to_mm(max(numbers), match.group(2))
+
+
+def _concept_near(sentence: str, at: int) -> str | None:
+    best: tuple[int, str] | None = None
+    window = sentence[max(0, at - 150) : at + 150]
+    at = min(at, 150)
+    for concept in _MEASURED:
+        for m in concept.regex.finditer(window):
+            distance = abs(m.start() - at)
+            if best is None or distance < best[0]:
+                best = (distance, concept.name)
+    return best[1] if best else None
+
+
+def sizes(view: ReportView) -> list[Size]:
+    found: list[Size] = []
+    for span in main_spans(view):
+        for s_start, s_end in sentences(view.text, span):
+            sentence = view.text[s_start:s_end]
+            for m in _SIZE.finditer(sentence):
+                concept = _concept_near(sentence, m.start())
+                found.append(
+                    Size(concept, _largest(m), span.name, s_start + m.start(), s_start + m.end())
+                )
+    return found
+
+
+def _implausible(size: Size) -> str | None:
+    if size.mm > 500:
+        return "larger than a body"
+    if size.concept in _SMALL_LESIONS and size.mm > 50:
+        return f"a {size.concept} over 5 cm (a lesion that size is a mass; check the unit)"
+    if size.concept is not None and size.mm < 0.5:
+        return "smaller than half a millimetre"
+    return None
+
+
+def check_implausible(view: ReportView) -> list[Finding]:
+    results: list[Finding] = []
+    for size in sizes(view):
+        reason = _implausible(size)
+        if reason is None:
+            continue
+        quote = view.text[size.start : size.end]
+        message = f"The size '{quote}' is implausible ({reason}); check the value and unit."
+        evidence = [text_evidence(size.section, view.text, size.start, size.end)]
+        results.append(finding(CODE, Severity.MAJOR, message, evidence, 0.8))
+    for m in _PERCENT.finditer(view.text):
+        if float(m.group(1)) > 100:
+            evidence = [text_evidence(view.section_at(m.start()), view.text, m.start(), m.end())]
+            message = f"The value '{m.group(0)}' is over 100%; check it."
+            results.append(finding(CODE, Severity.MAJOR, message, evidence, 0.75))
+    return results[:3]
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(1.0, 0.15 * max(a, b))
+
+
+def check_between_sections(view: ReportView) -> list[Finding]:
+    all_sizes = [s for s in sizes(view) if s.concept is not None]
+    found = [s for s in all_sizes if s.section in FINDINGS_NAMES - IMPRESSION_NAMES]
+    said = [s for s in all_sizes if s.section in IMPRESSION_NAMES - FINDINGS_NAMES]
+    for size in said:
+        same = [s for s in found if s.concept == size.concept]
+        if not same or any(_close(s.mm, size.mm) for s in same):
+            continue
+        other = same[0]
+        ratio = max(other.mm, size.mm) / max(min(other.mm, size.mm), 1e-6)
+        unit_error = any(_close(s.mm * 10, size.mm) or _close(s.mm, size.mm * 10) for s in same)
+        what = "ten times apart: mm/cm confusion" if unit_error else f"{ratio:.1f} times apart"
+        message = (
+            f"The {size.concept} measures '{view.text[other.start : other.end]}' in the findings "
+            f"but '{view.text[size.start : size.end]}' in the impression ({what}); correct one."
+        )
+        evidence = [
+            text_evidence(other.section, view.text, other.start, other.end),
+            text_evidence(size.section, view.text, size.start, size.end),
+        ]
+        return [finding(CODE, Severity.MAJOR, message, evidence, 0.85 if unit_error else 0.75)]
+    return []
+
+
+CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
+    check_implausible,
+    check_between_sections,
+)

@@ -1,0 +1,192 @@
+"""Decoding a stored radiograph once into a small float working image the pixel checks share.
+
+The working image is the modality values (rescale slope/intercept applied), MONOCHROME1 inverted
+so that dense tissue is bright, block-averaged to at most ``WORK_SIZE`` pixels on its long side
+and scaled to 0..1 between the 0.5th and 99.5th percentiles. Statistics that need full
+resolution (clipping at the bit-depth limits) are taken once while decoding.
+
+Decoding is memoised per file (path, size and modification time): the engine runs its checks
+in sequence on one ``ImageInput`` and every pixel check asks for the same working image.
+A file without pixel data, or one that fails to decode, gives None: no pixel findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydicom import dcmread
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ImplicitVRLittleEndian
+
+from service.engines.base import ImageInput
+from service.engines.rules._dicom import parse_numbers, upper_text, value_text
+
+log = logging.getLogger(__name__)
+
+WORK_SIZE = 512  # long side of the working image
+MIN_SIDE = 32  # smaller images are not analysed
+_CACHE_SIZE = 4
+FloatImage = NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingImage:
+    """A decoded image ready for the pixel checks."""
+
+    pixels: FloatImage  # 0..1, dense tissue bright, shape (h, w)
+    factor: int  # one working pixel covers factor x factor original pixels
+    shape: tuple[int, int]  # rows, columns of the original image
+    photometric: str  # as labelled in the header
+    clip_low: float  # share of original pixels at the lowest possible value
+    clip_high: float  # share at the highest possible value
+    levels: int  # distinct stored values in a central sample
+
+    def region(self, r0: int, c0: int, r1: int, c1: int) -> list[int]:
+        """A working-image box as ``[x0, y0, x1, y1]`` in original pixel coordinates."""
+        f = self.factor
+        rows, cols = self.shape
+        return [
+            max(0, c0 * f),
+            max(0, r0 * f),
+            min(cols, c1 * f),
+            min(rows, r1 * f),
+        ]
+
+
+_cache: OrderedDict[tuple[str, int, int], WorkingImage | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def working_image(item: ImageInput) -> WorkingImage | None:
+    """The item's working image, decoded at most once per file version."""
+    try:
+        stat = os.stat(item.path)
+    except OSError:
+        return None
+    key = (item.path, stat.st_size, stat.st_mtime_ns)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    image = load(item.path)
+    with _lock:
+        _cache[key] = image
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return image
+
+
+def load(path: str) -> WorkingImage | None:
+    """Decode ``path`` into a working image; None when it has no usable greyscale pixels."""
+    try:
+        ds = dcmread(path, force=True)
+        if "PixelData" not in ds:
+            return None
+        _default_transfer_syntax(ds)
+        raw = np.asarray(ds.pixel_array)
+    except Exception as exc:  # undecodable pixel data: stored_object and header checks report it
+        log.info("pixels not decoded for %s: %s", os.path.basename(path), type(exc).__name__)
+        return None
+    try:
+        return from_array(raw, ds)
+    except Exception as exc:
+        log.warning("pixels not analysed for %s: %s", os.path.basename(path), type(exc).__name__)
+        return None
+
+
+def _default_transfer_syntax(ds: Dataset) -> None:
+    """Legacy files without file meta: pydicom read them as implicit VR little endian."""
+    meta = getattr(ds, "file_meta", None)
+    if not isinstance(meta, Dataset):
+        meta = FileMetaDataset()
+        ds.file_meta = meta
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian
+
+
+def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
+    """Normalise decoded stored values (one frame, greyscale) into a working image."""
+    if raw.ndim == 3 and upper_text(ds, "PhotometricInterpretation").startswith("MONO"):
+        raw = raw[0]  # multi-frame: the first frame
+    if raw.ndim != 2 or min(raw.shape) < MIN_SIDE or not np.issubdtype(raw.dtype, np.number):
+        return None
+    lo_limit, hi_limit = _stored_limits(raw, ds)
+    clip_low = float(np.count_nonzero(raw <= lo_limit)) / raw.size
+    clip_high = float(np.count_nonzero(raw >= hi_limit)) / raw.size
+    centre = raw[raw.shape[0] // 4 : 3 * raw.shape[0] // 4 : 3, raw.shape[1] // 4 :: 3]
+    levels = int(np.unique(centre).size)
+    factor = max(1, -(-max(raw.shape) // WORK_SIZE))
+    small = block_mean(raw, factor)
+    slope = _number(ds, "RescaleSlope", 1.0)
+    small = small * np.float32(slope if slope != 0 else 1.0)
+    photometric = upper_text(ds, "PhotometricInterpretation")
+    if photometric == "MONOCHROME1":
+        small = -small
+    if not np.all(np.isfinite(small)):
+        return None
+    low, high = np.percentile(small, [0.5, 99.5])
+    span = float(high - low)
+    scaled = (small - np.float32(low)) / np.float32(span if span > 0 else 1.0)
+    pixels = np.clip(scaled, 0.0, 1.0).astype(np.float32)
+    rows, cols = raw.shape
+    if photometric == "MONOCHROME1":
+        clip_low, clip_high = clip_high, clip_low
+    return WorkingImage(pixels, factor, (rows, cols), photometric, clip_low, clip_high, levels)
+
+
+def _number(ds: Dataset, keyword: str, default: float) -> float:
+    numbers = parse_numbers(value_text(ds, keyword))
+    return numbers[0] if numbers else default
+
+
+def _stored_limits(raw: NDArray[np.generic], ds: Dataset) -> tuple[float, float]:
+    """The lowest and highest values the stored bit depth allows (the data's own range when
+    the header does not say)."""
+    bits = int(_number(ds, "BitsStored", 0))
+    signed = int(_number(ds, "PixelRepresentation", 0)) == 1
+    if 1 <= bits <= 32:
+        if signed:
+            return -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1
+        return 0.0, 2.0**bits - 1
+    return float(raw.min()), float(raw.max())
+
+
+def block_mean(array: NDArray[np.generic], factor: int) -> FloatImage:
+    """Average ``factor`` x ``factor`` blocks (edges that do not fill a block are dropped)."""
+    data = np.asarray(array, dtype=np.float32)
+    if factor <= 1:
+        return data
+    rows = data.shape[0] // factor * factor
+    cols = data.shape[1] // factor * factor
+    blocks = data[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
+    return np.asarray(blocks.mean(axis=(1, 3), dtype=np.float32), dtype=np.float32)
+
+
+def box_mean(image: FloatImage, radius: int) -> FloatImage:
+    """Mean over a (2r+1) square window, edges replicated (integral image)."""
+    if radius <= 0:
+        return image
+    padded = np.pad(image.astype(np.float64), radius + 1, mode="edge")
+    integral = padded.cumsum(axis=0).cumsum(axis=1)
+    size = 2 * radius + 1
+    total = (
+        integral[size:, size:]
+        - integral[:-size, size:]
+        - integral[size:, :-size]
+        + integral[:-size, :-size]
+    )
+    h, w = image.shape
+    out = total[:h, :w] / (size * size)
+    return np.asarray(out, dtype=np.float32)
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
