@@ -1,0 +1,283 @@
+"""Ingest benchmark: radqc's DICOM listener against DCMTK's storescp, in the same run.
+
+DCMTK's storescu sends 200 chest X-rays of about 10 MB each (the NEMA WG04 CR chest PA, padded to
+2500x2048 16-bit, each copy with its own Study/Series/SOP Instance UIDs) over one association, then
+over 4 concurrent associations (4 storescu processes, 50 files each), to:
+
+- radqc: ``radqc listen`` in its own process (SQLite, RADQC_WORKERS=0). A file counts once it is
+  durable (fsynced) and its row and QC job are committed; the counts are read from the database
+  after each run.
+- DCMTK ``storescp +B`` (bit-preserving) with TCP_NODELAY=1: the fair baseline (see NOTES.md).
+  It writes each file but does not fsync it.
+
+Usage: ``.venv/bin/python bench/ingest/run.py [--files 200] [--repeats 3] [--keep]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydicom import dcmread
+from pydicom.uid import generate_uid
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
+SOURCE = SHARED / "data/cxr/pydicom-data_RG1_UNCR_CR_chest_PA.dcm"
+RADQC = REPO / ".venv/bin/radqc"
+DCMTK = Path("/usr/bin")
+TARGET_SHAPE = (2048, 2500)  # rows, columns: 10.24 MB of 16-bit pixels, as in NOTES.md
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Result:
+    receiver: str
+    associations: int
+    files: int
+    stored: int
+    seconds: float
+    megabytes: float
+    cpu_seconds: float
+
+    @property
+    def files_per_second(self) -> float:
+        return self.files / self.seconds
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.megabytes / self.seconds
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_files(folder: Path, count: int) -> list[Path]:
+    """``count`` CXR-sized DICOM files, each with new Study/Series/SOP Instance UIDs."""
+    ds = dcmread(SOURCE)
+    pixels = ds.pixel_array
+    rows, columns = TARGET_SHAPE
+    pad = ((0, max(0, rows - pixels.shape[0])), (0, max(0, columns - pixels.shape[1])))
+    padded = np.pad(pixels, pad, mode="edge")[:rows, :columns]
+    ds.Rows, ds.Columns = padded.shape
+    ds.PixelData = padded.astype(pixels.dtype).tobytes()
+    paths = []
+    for index in range(count):
+        ds.StudyInstanceUID = generate_uid()
+        ds.SeriesInstanceUID = generate_uid()
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        path = folder / f"cxr{index:04d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def wait_for_echo(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        echo = subprocess.run(
+            [str(DCMTK / "echoscu"), "-aec", "RADQC", "127.0.0.1", str(port)],
+            capture_output=True,
+            check=False,
+        )
+        if echo.returncode == 0:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"the receiver exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the receiver did not answer C-ECHO")
+        time.sleep(0.2)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], log: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent
+        )  # not the repo: no stray .env file
+        try:
+            wait_for_echo(port, process)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def radqc(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    data = work / "radqc-data"
+    data.mkdir()  # `radqc listen` waits for its database folder to exist before migrating
+    port = free_port()
+    env = dict(
+        os.environ,
+        RADQC_DATA_DIR=str(data),
+        RADQC_DICOM_PORT=str(port),
+        RADQC_WORKERS="0",
+        RADQC_DATABASE_URL="",
+        RADQC_DICOM_ALLOWED_AE_TITLES="",
+    )
+    database = data / "radqc.sqlite3"
+
+    def committed() -> int:
+        """Instances whose row and QC job are committed (and whose file exists)."""
+        with sqlite3.connect(database) as conn:
+            rows = conn.execute(
+                "SELECT i.path FROM instances i JOIN items t ON t.instance_id = i.id "
+                "JOIN jobs j ON j.item_id = t.id AND j.kind = 'qc'"
+            ).fetchall()
+        return sum(1 for (path,) in rows if (data / "dicom" / path).is_file())
+
+    with running([str(RADQC), "listen"], env, work / "radqc.log", port) as process:
+        yield port, process, committed
+
+
+@contextmanager
+def storescp(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    out = work / "storescp-data"
+    out.mkdir()
+    port = free_port()
+    env = dict(os.environ, TCP_NODELAY="1")
+    command = [str(DCMTK / "storescp"), "+B", "-aet", "RADQC", "-od", str(out), str(port)]
+    with running(command, env, work / "storescp.log", port) as process:
+        yield port, process, lambda: sum(1 for path in out.iterdir() if path.is_file())
+
+
+RECEIVERS = {"radqc": radqc, "storescp +B": storescp}
+
+
+def send(port: int, files: list[Path], associations: int) -> None:
+    """``associations`` concurrent storescu processes share ``files`` equally."""
+    batches = [files[index::associations] for index in range(associations)]
+    processes = [
+        subprocess.Popen(
+            [str(DCMTK / "storescu"), "-aec", "RADQC", "127.0.0.1", str(port), *map(str, batch)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for batch in batches
+    ]
+    for process in processes:
+        _, errors = process.communicate(timeout=600)
+        if process.returncode != 0:
+            raise RuntimeError(f"storescu failed: {errors.decode(errors='replace')[-500:]}")
+
+
+def measure(
+    receiver: str, files: list[Path], associations: int, work: Path, keep: bool = False
+) -> Result:
+    work.mkdir()
+    try:
+        with RECEIVERS[receiver](work) as (port, process, count):
+            cpu_before = cpu_seconds(process.pid)
+            started = time.perf_counter()
+            send(port, files, associations)
+            seconds = time.perf_counter() - started
+            cpu = cpu_seconds(process.pid) - cpu_before
+            stored = count()
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    megabytes = sum(path.stat().st_size for path in files) / 1e6
+    return Result(receiver, associations, len(files), stored, seconds, megabytes, cpu)
+
+
+def median(results: list[Result]) -> Result:
+    return sorted(results, key=lambda result: result.seconds)[len(results) // 2]
+
+
+def report(results: dict[tuple[str, int], list[Result]]) -> None:
+    print()
+    print(
+        f"{'receiver':<12} {'assocs':>6} {'files':>5} {'stored':>6} {'files/s':>8} "
+        f"{'MB/s':>7} {'CPU ms/file':>11} {'runs (files/s)':<24}"
+    )
+    for (receiver, associations), runs in results.items():
+        best = median(runs)
+        spread = ", ".join(f"{run.files_per_second:.1f}" for run in runs)
+        print(
+            f"{receiver:<12} {associations:>6} {best.files:>5} {best.stored:>6} "
+            f"{best.files_per_second:>8.1f} {best.mb_per_second:>7.1f} "
+            f"{best.cpu_seconds / best.files * 1000:>11.1f} {spread:<24}"
+        )
+    print()
+    for associations in sorted({key[1] for key in results}):
+        ours = median(results[("radqc", associations)]).files_per_second
+        theirs = median(results[("storescp +B", associations)]).files_per_second
+        print(f"radqc / storescp +B, {associations} association(s): {ours / theirs:.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary folder (inputs, received files, logs)",
+    )
+    args = parser.parse_args()
+    for tool in ("storescu", "storescp", "echoscu"):
+        if not (DCMTK / tool).is_file():
+            print(f"DCMTK's {DCMTK / tool} is missing (apt-get install dcmtk)", file=sys.stderr)
+            return 2
+    temp = Path(tempfile.mkdtemp(prefix="radqc-bench-"))
+    try:
+        print(f"making {args.files} files in {temp} ...", flush=True)
+        (temp / "input").mkdir()
+        files = make_files(temp / "input", args.files)
+        size = files[0].stat().st_size / 1e6
+        print(f"{len(files)} files of {size:.2f} MB, {len(files) * size:.0f} MB in all", flush=True)
+        results: dict[tuple[str, int], list[Result]] = {}
+        for associations in (1, 4):
+            for repeat in range(args.repeats):  # interleaved, so load changes hit both alike
+                for receiver in RECEIVERS:
+                    work = temp / f"{receiver.split()[0]}-{associations}-{repeat}"
+                    result = measure(receiver, files, associations, work, args.keep)
+                    results.setdefault((receiver, associations), []).append(result)
+                    print(
+                        f"  {receiver:<12} {associations} assoc run {repeat + 1}: "
+                        f"{result.files_per_second:6.1f} files/s, {result.stored} stored",
+                        flush=True,
+                    )
+        report(results)
+        incomplete = [r for runs in results.values() for r in runs if r.stored != r.files]
+        if incomplete:
+            print(f"WARNING: {len(incomplete)} run(s) stored fewer files than were sent")
+            return 1
+    finally:
+        if args.keep:
+            print(f"kept {temp}")
+        else:
+            shutil.rmtree(temp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Report rules speed: reports per second on one core, all report checks, real reports.
+
+Runs :class:`service.engines.rules.RulesEngine` over the Indiana University reports and the
+MTSamples reports (each as a RIS sends it, with stored sections) in one process, after one warm-up
+pass (the word list loads once), and prints reports/s per collection and per check.
+
+Usage: ``.venv/bin/python -m bench.rules_speed.reports [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import time
+from pathlib import Path
+
+from service.engines.base import ReportInput
+from service.engines.rules import REPORT_CHECKS, RulesEngine
+from service.engines.rules._report import report_view
+from service.reports.sections import sections_dict
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
+
+
+def _iu_text(row: dict[str, str]) -> str:
+    parts = [
+        f"{heading}: {row[column].strip()}"
+        for heading, column in (
+            ("COMPARISON", "comparison"),
+            ("INDICATION", "indication"),
+            ("FINDINGS", "findings"),
+            ("IMPRESSION", "impression"),
+        )
+        if row[column].strip()
+    ]
+    return "\n".join(parts)
+
+
+def collections() -> dict[str, list[ReportInput]]:
+    def item(i: int, text: str, display: str) -> ReportInput:
+        return ReportInput(i, f"r{i}", 1, text, sections_dict(text), "male", None, display)
+
+    with (SHARED / "data/reports/iu_openi_cxr_reports.csv").open(newline="") as handle:
+        iu = [
+            item(i, _iu_text(r), "XR CHEST 2 VIEWS") for i, r in enumerate(csv.DictReader(handle))
+        ]
+    with (SHARED / "data/reports/mtsamples_radiology.csv").open(newline="") as handle:
+        mt = [
+            item(i, r["transcription"], r["sample_name"])
+            for i, r in enumerate(csv.DictReader(handle))
+        ]
+    return {"IU chest X-ray": iu, "MTSamples": mt}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    engine = RulesEngine()
+    data = collections()
+    for reports in data.values():
+        for report in reports[:50]:
+            engine.review(report)  # warm-up: word list, regex caches
+    print(f"{'collection':16} {'reports':>7} {'mean chars':>10} {'reports/s (median)':>19}")
+    for name, reports in data.items():
+        rates = []
+        for _ in range(args.repeats):
+            started = time.process_time()
+            for report in reports:
+                engine.review(report)
+            rates.append(len(reports) / (time.process_time() - started))
+        chars = statistics.mean(len(r.text) for r in reports)
+        print(f"{name:16} {len(reports):7} {chars:10.0f} {statistics.median(rates):19.0f}")
+    print("\nper check, IU chest X-ray, microseconds per report (CPU):")
+    views = [report_view(r) for r in data["IU chest X-ray"]]
+    for check in REPORT_CHECKS:
+        started = time.process_time()
+        for view in views:
+            check(view)
+        spent = (time.process_time() - started) / len(views) * 1e6
+        print(f"  {getattr(check, '__name__', repr(check)):36} {spent:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
