@@ -46,12 +46,13 @@ def _migrate(settings: Settings) -> None:
     from service.db import Database
     from service.migrate import upgrade
 
+    # The embedded SQLite file lives in the data folder: create it before connecting.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     try:
         db.wait_until_ready()
     finally:
         db.dispose()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
 
 
@@ -79,12 +80,32 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
         bundle.worker.stop()
 
     threading.Thread(target=stop_when_told, name="stopper", daemon=True).start()
+    _stop_when_orphaned(stop)
     try:
         bundle.worker.run()
     finally:
         bundle.close()
         components.db.dispose()
     return 0
+
+
+_PARENT_ENV = "RADQC_SUPERVISOR_PID"
+
+
+def _stop_when_orphaned(stop: threading.Event) -> None:
+    """A worker started by ``serve`` stops (releasing its job) when ``serve`` is gone, even when
+    it was killed without a chance to stop its workers."""
+    parent = os.environ.get(_PARENT_ENV)
+    if not parent:
+        return
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != int(parent):
+                log.warning("the serve process %s is gone; stopping this worker", parent)
+                stop.set()
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
@@ -127,6 +148,7 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     _migrate(settings)
     components = build_components(settings)
     server = _uvicorn_server(settings, components)
+    _on_terminate(threading.Event())  # see cmd_serve: uvicorn raises the signal again on exit
     server.run()  # type: ignore[attr-defined]
     components.db.dispose()
     return 0
@@ -143,7 +165,8 @@ class _WorkerSupervisor:
         self.thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=self.env)
+        env = {**self.env, _PARENT_ENV: str(os.getpid())}
+        return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
 
     def start(self) -> None:
         self.procs = [self._spawn() for _ in range(self.count)]
@@ -194,6 +217,9 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
         listener.port,
         settings.workers,
     )
+    # uvicorn handles SIGTERM/SIGINT while it runs, then restores these handlers and raises the
+    # signal again: ours only records it, so the listener and the workers are stopped below.
+    _on_terminate(threading.Event())
     try:
         server.run()  # type: ignore[attr-defined]  # returns on SIGTERM/SIGINT
     finally:
