@@ -261,3 +261,8 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None]
+
+
+# The closed loop's tables live beside the loop's code; importing them here registers them on
+# Base.metadata wherever the models are used (Alembic, the migration test).
+from service.loop import models as _loop_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""The closed loop: audits, evaluation against audits, audit sampling, champion and challenger."""
