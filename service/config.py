@@ -57,6 +57,29 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
+    # Per item kind (issue 4): empty base URL/model/key fall back to the RADQC_LLM_* values above.
+    llm_image_mode: Literal["off", "verify", "review", "both"] = "both"
+    llm_image_base_url: str = ""
+    llm_image_model: str = ""
+    llm_image_api_key: str = ""
+    llm_image_temperature: float = Field(0.0, ge=0, le=2)
+    llm_image_max_tokens: int = Field(1024, ge=16)
+    llm_image_timeout_seconds: float = Field(120.0, gt=0)
+    llm_image_concurrency: int = Field(4, ge=1, le=256)
+    llm_image_price_in_per_1k: float = Field(0.0, ge=0)
+    llm_image_price_out_per_1k: float = Field(0.0, ge=0)
+    llm_image_max_side: int = Field(768, ge=64, le=4096)
+    llm_report_mode: Literal["off", "verify", "review", "both"] = "both"
+    llm_report_base_url: str = ""
+    llm_report_model: str = ""
+    llm_report_api_key: str = ""
+    llm_report_temperature: float = Field(0.0, ge=0, le=2)
+    llm_report_max_tokens: int = Field(1024, ge=16)
+    llm_report_timeout_seconds: float = Field(60.0, gt=0)
+    llm_report_concurrency: int = Field(4, ge=1, le=256)
+    llm_report_price_in_per_1k: float = Field(0.0, ge=0)
+    llm_report_price_out_per_1k: float = Field(0.0, ge=0)
+    llm_max_attempts: int = Field(4, ge=1, le=20)
 
     study_stable_seconds: float = Field(30.0, ge=0)
     workers: int = Field(1, ge=0, le=64)
@@ -116,7 +139,9 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("fhir_writeback_url", "llm_base_url")
+    @field_validator(
+        "fhir_writeback_url", "llm_base_url", "llm_image_base_url", "llm_report_base_url"
+    )
     @classmethod
     def _check_url(cls, value: str) -> str:
         if value and not re.match(r"^https?://[^\s/]+", value):

@@ -35,3 +35,15 @@ JOB_SECONDS = Histogram(
 WRITEBACK = Counter(
     "radqc_writeback_total", "Observation PUTs to the hospital FHIR server", ["outcome"]
 )
+LLM_CALLS = Counter(
+    "radqc_llm_calls_total", "LLM calls, by engine configuration and outcome", ["engine", "outcome"]
+)
+LLM_TOKENS = Counter(
+    "radqc_llm_tokens_total",
+    "LLM tokens, by engine configuration and direction",
+    ["engine", "direction"],
+)
+LLM_COST = Counter("radqc_llm_cost_total", "LLM cost in configured currency units", ["engine"])
+LLM_SECONDS = Histogram(
+    "radqc_llm_call_seconds", "Latency of LLM calls", ["engine"], buckets=_SECONDS
+)

@@ -263,6 +263,23 @@ class OutboxEntry(Base):
     delivered_at: Mapped[dt.datetime | None]
 
 
+class LLMCall(Base):
+    """One call to an LLM endpoint for an item: its tokens, time, money and outcome."""
+
+    __tablename__ = "llm_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    engine_version: Mapped[str] = mapped_column(String(160), index=True)
+    tokens_in: Mapped[int] = mapped_column(Integer)
+    tokens_out: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 # The closed loop's tables live beside the loop's code; importing them here registers them on
 # Base.metadata wherever the models are used (Alembic, the migration test).
 from service.loop import models as _loop_models  # noqa: E402, F401

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from service import queue
 from service.db import Database
 from service.dicom_files import read_header
 from service.engines.base import (
@@ -53,6 +54,10 @@ class Pipeline:
     engines: Sequence[Engine]
     study_engines: Sequence[StudyEngine]
     publisher: Publisher
+    # Item kinds whose LLM part runs as a separate durable job (kind "llm") after the rules.
+    llm_kinds: frozenset[str] = frozenset()
+    # An LLM outage must not dead-letter the LLM part: it waits (backoff capped by the queue).
+    llm_max_attempts: int = 10_000
 
     # -- items ---------------------------------------------------------------------------
     def process_item(self, item_id: int) -> None:
@@ -137,7 +142,24 @@ class Pipeline:
             item.processed_at = utcnow()
             item.error = None
             self.publisher.publish(session, item)
+            if item.kind in self.llm_kinds:
+                queue.enqueue(
+                    session,
+                    "llm",
+                    f"llm:{item_id}",
+                    item_id=item_id,
+                    max_attempts=self.llm_max_attempts,
+                    requeue=True,
+                )
         log.info("item %s done: %d findings", item_id, sum(len(f) for f in results.values()))
+
+    def _start_llm(self, item_id: int) -> QCInput:
+        """The stored input of ``item_id`` for its LLM part (the status is left as it is)."""
+        with self.db.reader() as session:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise NotFoundError(f"item {item_id} does not exist")
+            return self._load_input(session, item)
 
     def mark_failed(self, item_id: int, error: str) -> None:
         """The item's job was dead-lettered: show it as failed with the reason."""

@@ -1,0 +1,1 @@
+"""The LLM reviewer: an OpenAI-compatible model reviews items against the taxonomy (issue 4)."""

@@ -1,0 +1,125 @@
+"""The LLM reviewers of reports and images: de-identify, prompt, ask, merge with the rules.
+
+Why a separate ``review`` signature from the rules engine: the LLM part needs the rule findings
+(to verify them) and returns its calls for metering and an explicit error instead of raising, so a
+bad answer is recorded on the item and never crashes the worker. ``LLMUnavailable`` propagates so
+the caller can leave the LLM part queued.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.engines.base import Finding, ImageInput, ReportInput
+from service.engines.llm import prompts
+from service.engines.llm.ask import ask
+from service.engines.llm.client import Completion, LLMClient
+from service.engines.llm.deid import deidentify
+from service.engines.llm.merge import Mode, merge
+from service.engines.llm.render import render_png
+from service.taxonomy import Kind, Severity, codes_for
+
+ENGINE_NAME = "llm"
+
+
+@dataclass(slots=True)
+class LLMResult:
+    """What one LLM review produced: merged findings, every call made, and any engine error."""
+
+    findings: list[Finding]
+    calls: list[Completion] = field(default_factory=list)
+    error: str | None = None
+
+
+class _LLMEngine:
+    kind: Kind
+    template_name: str
+
+    def __init__(self, client: LLMClient, mode: Mode = "both") -> None:
+        self.client = client
+        self.mode: Mode = mode
+        self.template = prompts.load(self.template_name)
+        self.codes = codes_for(self.kind)
+        self.allowed = frozenset(c.code for c in self.codes)
+        self.name = ENGINE_NAME
+        self.version = f"{client.config.model}+{self.template.name}@{self.template.sha}+{mode}"
+
+    async def _review(
+        self, messages: list[dict[str, Any]], rules: list[Finding], text: str
+    ) -> LLMResult:
+        answer = await ask(self.client, messages, self.allowed)
+        if answer.output is None:
+            return LLMResult(list(rules), answer.calls, answer.error)
+        own = [
+            self._finding(f.code, f.severity, f.message, f.quote, f.confidence, text)
+            for f in answer.output.findings
+        ]
+        return LLMResult(merge(self.mode, rules, answer.output, own), answer.calls)
+
+    def _system(self, rules: list[Finding], **extra: Any) -> str:
+        # In "review" mode the model works alone: it is not shown the rule findings.
+        shown = rules if self.mode in ("verify", "both") else []
+        return self.template.render(codes=self.codes, rule_findings=shown, **extra)
+
+    def _finding(
+        self, code: str, severity: str, message: str, quote: str, confidence: float, text: str
+    ) -> Finding:
+        evidence: dict[str, object] = {"quote": quote, "merge_policy": self.mode}
+        start = text.find(quote) if quote and text else -1
+        if start >= 0:
+            evidence.update(start=start, end=start + len(quote))
+        return Finding(
+            code=code,
+            severity=Severity(severity),
+            message=message,
+            evidence=[evidence],
+            confidence=confidence,
+            engine=ENGINE_NAME,
+            engine_version=self.version,
+        )
+
+
+class LLMReportEngine(_LLMEngine):
+    """Reviews de-identified report text; the text is fenced as data in the user message."""
+
+    kind: Kind = "report"
+    template_name = "report_review.v1"
+
+    async def review(self, item: ReportInput, rule_findings: list[Finding]) -> LLMResult:
+        key = item.accession or item.report_id
+        known = tuple(v for v in (item.accession, item.report_id) if v)
+        text = deidentify(item.text, patient_key=key, known_identifiers=known)
+        system = self._system(rule_findings, sex=item.patient_sex, exam=item.exam_display)
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"<report>\n{text}\n</report>"},
+        ]
+        return await self._review(messages, rule_findings, item.text)
+
+
+class LLMImageEngine(_LLMEngine):
+    """Reviews the rendered pixels only; no header value is sent."""
+
+    kind: Kind = "image"
+    template_name = "image_review.v1"
+
+    def __init__(self, client: LLMClient, mode: Mode = "both", max_side: int = 768) -> None:
+        super().__init__(client, mode)
+        self.max_side = max_side
+
+    async def review(self, item: ImageInput, rule_findings: list[Finding]) -> LLMResult:
+        png = render_png(item.path, self.max_side)
+        url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self._system(rule_findings)},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Review this chest X-ray."},
+                    {"type": "image_url", "image_url": {"url": url}},
+                ],
+            },
+        ]
+        return await self._review(messages, rule_findings, "")
