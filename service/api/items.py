@@ -32,6 +32,7 @@ from service.api.schemas import ItemDetail, ItemOut, ItemPage
 from service.db import Database
 from service.errors import InvalidInputError
 from service.findings import worst_severity
+from service.loop.audit import audits_of
 from service.models import Finding, Item, ItemStatus, Job, Observation
 from service.taxonomy import CODES, Kind, Severity
 
@@ -233,7 +234,7 @@ def list_items(
 @router.get(
     "/items/{item_id}",
     response_model=ItemDetail,
-    summary="One item with its findings, Observations and QC job",
+    summary="One item with its findings, audits, Observations and QC job",
     responses={404: {"description": "no such item"}},
 )
 def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
@@ -249,7 +250,7 @@ def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
         job = session.scalars(
             select(Job).where(Job.item_id == item_id, Job.kind == queue.QC).order_by(Job.id)
         ).first()
-        return ItemDetail.build(item, list(observations), job)
+        return ItemDetail.build(item, list(observations), job, audits_of(session, item_id))
 
 
 # -- CSV export -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.loop.models import Audit, AuditFinding, AuditMissed
 from service.models import Finding, Item, Job, Observation
 
 
@@ -85,20 +86,78 @@ class JobOut(_Out):
         return cls.model_validate(row)
 
 
+class AuditedFindingOut(_Out):
+    """A finding as it stood when audited, with the auditor's verdict (null: not judged)."""
+
+    finding_id: int | None = Field(description="null once the finding itself is gone")
+    code: str
+    engine: str
+    engine_version: str
+    verdict: str | None = Field(description="confirmed | rejected | null")
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: AuditFinding) -> AuditedFindingOut:
+        return cls.model_validate(row)
+
+
+class MissedOut(_Out):
+    """An error the engines did not flag, added by the auditor."""
+
+    code: str
+    evidence: Any = None
+
+    @classmethod
+    def of(cls, row: AuditMissed) -> MissedOut:
+        return cls.model_validate(row)
+
+
+class AuditOut(_Out):
+    """One audit of an item: who (from their token), when (server time), which version."""
+
+    id: int
+    item_id: int
+    version: int
+    auditor: str
+    created_at: dt.datetime
+    verdicts: list[AuditedFindingOut]
+    missed: list[MissedOut]
+
+    @classmethod
+    def of(cls, row: Audit) -> AuditOut:
+        return cls(
+            id=row.id,
+            item_id=row.item_id,
+            version=row.version,
+            auditor=row.auditor,
+            created_at=row.created_at,
+            verdicts=[AuditedFindingOut.of(f) for f in row.findings],
+            missed=[MissedOut.of(m) for m in row.missed],
+        )
+
+
 class ItemDetail(ItemOut):
-    """An item with links to its Observations and the state of its QC job."""
+    """An item with its audits, links to its Observations and the state of its QC job."""
 
     observations: list[ObservationLink]
     job: JobOut | None
+    audits: list[AuditOut] = Field(description="oldest first; the last one is current")
 
     @classmethod
-    def build(cls, item: Item, observations: list[Observation], job: Job | None) -> ItemDetail:
+    def build(
+        cls,
+        item: Item,
+        observations: list[Observation],
+        job: Job | None,
+        audits: list[Audit] | None = None,
+    ) -> ItemDetail:
         base = ItemOut.of(item)
         return cls(
             **base.model_dump(exclude={"findings"}),
             findings=base.findings,
             observations=[ObservationLink.of(row) for row in observations],
             job=JobOut.of(job) if job is not None else None,
+            audits=[AuditOut.of(row) for row in audits or []],
         )
 
 

@@ -1,1 +1,1 @@
-"""The closed loop: audits, evaluation against audits, audit sampling, champion and challenger."""
+"""The closed loop: audits, evaluation against audits, audit sampling (DESIGN §6, §7)."""

@@ -134,7 +134,7 @@ def test_item_json_has_the_contract_fields_and_nothing_internal(
     assert finding["evidence"] == [{"section": "IMPRESSION", "start": 0, "end": 4, "text": "test"}]
 
     detail = client.get(f"/api/v1/items/{scenario['r_flagged']}").json()
-    assert set(detail) == ITEM_KEYS | {"observations", "job"}
+    assert set(detail) == ITEM_KEYS | {"observations", "job", "audits"}
     assert {k: v for k, v in detail.items() if k in ITEM_KEYS} == item
     assert detail["job"]["status"] == "done"
     assert detail["job"]["attempts"] == 1
