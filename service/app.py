@@ -19,15 +19,21 @@ from fhir_adapter.outcome import error_response as fhir_error_response
 from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient
 from service import queue
-from service.api import health, items
+from service.api import audits, evaluations, health, items, llm_usage, samples
 from service.api.auth import resolve_tokens
 from service.api.errors import BodySizeLimit, Renderer, install_error_handlers
 from service.components import Components
 from service.config import Settings
 from service.db import Database
+from service.engines.llm.factory import build_stage, llm_kinds
+from service.engines.llm.stage import JOB_KIND as LLM_JOB
 from service.engines.rules import RulesEngine, StudyRulesEngine
+from service.loop.audit import AuditService, observation_status
+from service.loop.evaluation import EvaluationService
+from service.loop.sampling import AuditSampler
 from service.pipeline import Pipeline
 from service.storage import FileStore
+from service.ui import routes as ui
 from service.worker import Worker, WorkerConfig
 
 __all__ = ["build_api", "build_components", "build_listener", "build_worker"]
@@ -41,19 +47,29 @@ def build_components(settings: Settings) -> Components:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     files = FileStore(settings.dicom_dir)
-    publisher = ObservationPublisher(writeback_enabled=bool(settings.fhir_writeback_url))
+    publisher = _publisher(settings)
     pipeline = Pipeline(
         db=db,
         files=files,
         engines=[RulesEngine()],
         study_engines=[StudyRulesEngine()],
         publisher=publisher,
+        llm_kinds=llm_kinds(settings),
     )
     return Components(settings=settings, db=db, files=files, pipeline=pipeline)
 
 
+def _publisher(settings: Settings) -> ObservationPublisher:
+    """Observations whose status follows the auditors' verdicts (preliminary, final,
+    cancelled), written back when a hospital FHIR server is configured."""
+    return ObservationPublisher(
+        writeback_enabled=bool(settings.fhir_writeback_url), status_of=observation_status
+    )
+
+
 def build_api(components: Components) -> FastAPI:
-    """The HTTP application: REST for dashboards, radqc's FHIR API, health and metrics."""
+    """The HTTP application: REST for dashboards, radqc's FHIR API, the audit pages under
+    /ui/, health and metrics."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,12 +83,24 @@ def build_api(components: Components) -> FastAPI:
     )
     app.state.components = components
     app.state.tokens = resolve_tokens(components.settings)
+    # An audit republishes the item's Observations in its own transaction: a verdict changes
+    # their status, and the new version is queued for write-back through the outbox.
+    app.state.audits = AuditService(
+        components.db, on_audited=_publisher(components.settings).publish
+    )
+    app.state.evaluations = EvaluationService(components.db)
+    app.state.sampler = AuditSampler(components.db)
     install_error_handlers(app, _RENDERERS)
     app.add_middleware(
         BodySizeLimit, limit=components.settings.max_body_bytes, renderers=_RENDERERS
     )
     app.include_router(health.router, tags=["health"])
     app.include_router(items.router, prefix="/api/v1", tags=["items"])
+    app.include_router(audits.router, prefix="/api/v1", tags=["audits"])
+    app.include_router(evaluations.router, prefix="/api/v1", tags=["evaluations"])
+    app.include_router(samples.router, prefix="/api/v1", tags=["audits"])
+    app.include_router(llm_usage.router, tags=["llm"])  # the router carries its full path
+    ui.install(app)
     app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
     app.include_router(routes_observations.router, prefix="/fhir", tags=["fhir"])
     return app
@@ -102,6 +130,15 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
         pipeline.process_study(job.study_id)
 
     handlers = {queue.QC: run_qc, queue.STUDY: run_study}
+    llm_stage = build_stage(settings, pipeline)
+    if llm_stage is not None:
+        stage = llm_stage
+
+        def run_llm(job: queue.ClaimedJob) -> None:
+            assert job.item_id is not None
+            stage.process(job.item_id)
+
+        handlers[LLM_JOB] = run_llm
     writeback = None
     if settings.fhir_writeback_url:
         writeback = WritebackClient(

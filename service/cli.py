@@ -1,4 +1,4 @@
-"""The ``radqc`` command: ``serve | api | listen | worker | migrate``.
+"""The ``radqc`` command: ``serve | api | listen | worker | migrate | evaluate | sample | export``.
 
 ``serve`` runs everything on one machine: the HTTP API and the DICOM listener in this process,
 and ``RADQC_WORKERS`` worker processes that it restarts if they die. SIGTERM or Ctrl-C shuts
@@ -9,6 +9,7 @@ finishes the job in hand, and the database is left consistent.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
@@ -229,12 +230,112 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _time_arg(name: str, value: str | None) -> object:
+    from service.api.items import parse_time
+
+    return parse_time(name, value)
+
+
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    """Evaluate the audited items, store the run, print a table (and a progress bar)."""
+    from service.db import Database
+    from service.loop.evaluation import EvaluationRequest, EvaluationService
+    from service.loop.table import ProgressBar, render_table
+
+    db = Database(settings.effective_database_url)
+    try:
+        request = EvaluationRequest(
+            engine=args.engine,
+            kind=args.kind,
+            since=_time_arg("since", args.since),  # type: ignore[arg-type]
+            until=_time_arg("until", args.until),  # type: ignore[arg-type]
+            weighted=not args.unweighted,
+        )
+        run = EvaluationService(db).run(request, "cli", ProgressBar())
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps({"id": run.id, **run.metrics}, indent=2))
+    else:
+        print(render_table(run.id, run.metrics))
+    return 0
+
+
+def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
+    """Draw items for audit now (within the daily quota), recording inclusion probabilities."""
+    from service.db import Database
+    from service.loop.sampling import AuditSampler, SamplingPlan
+
+    db = Database(settings.effective_database_url)
+    try:
+        plan = SamplingPlan(daily_quota=args.quota) if args.quota is not None else SamplingPlan()
+        drawn = AuditSampler(db, plan).run(
+            since=_time_arg("since", args.since),  # type: ignore[arg-type]
+            until=_time_arg("until", args.until),  # type: ignore[arg-type]
+            seed=args.seed,
+        )
+    finally:
+        db.dispose()
+    counts: dict[str, int] = {}
+    for entry in drawn:
+        counts[entry.stratum] = counts.get(entry.stratum, 0) + 1
+    print(f"drew {len(drawn)} items for audit")
+    for stratum, count in sorted(counts.items()):
+        print(f"  {stratum:<16}{count:>6}")
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Export the audited (curated) items: JSONL, a FHIR Bundle and the DICOM files."""
+    from pathlib import Path
+
+    from service.db import Database
+    from service.loop.curation import export_curated
+    from service.storage import FileStore
+
+    db = Database(settings.effective_database_url)
+    try:
+        written = export_curated(db, FileStore(settings.dicom_dir), Path(args.out))
+    finally:
+        db.dispose()
+    for name, count in written.items():
+        print(f"{name}: {count}")
+    return 0
+
+
+def cmd_drift(settings: Settings, args: argparse.Namespace) -> int:
+    """Check every code's rolling precision and recall against the floors; 3 when one is below."""
+    from service.db import Database
+    from service.loop.drift import DriftMonitor
+
+    db = Database(settings.effective_database_url)
+    try:
+        monitor = DriftMonitor(
+            db,
+            precision_floor=args.precision_floor,
+            recall_floor=args.recall_floor,
+            window_days=args.window_days,
+        )
+        alerts = monitor.check()
+    finally:
+        db.dispose()
+    for alert in alerts:
+        print(
+            f"{alert.code} {alert.metric} {alert.value:.3f} < {alert.floor:.2f} (n={alert.count})"
+        )
+    return 3 if alerts else 0
+
+
 COMMANDS = {
     "serve": (cmd_serve, "run everything on the embedded defaults: API, DICOM listener, workers"),
     "api": (cmd_api, "run the HTTP API (REST and FHIR) only"),
     "listen": (cmd_listen, "run the DICOM Storage SCP only"),
     "worker": (cmd_worker, "run one QC worker process"),
     "migrate": (cmd_migrate, "apply the database migrations"),
+    "evaluate": (cmd_evaluate, "evaluate the engines against the audits and store the run"),
+    "sample": (cmd_sample, "draw items for audit now, within the daily quota"),
+    "drift": (cmd_drift, "alert when a code's rolling precision or recall is below a floor"),
+    "export": (cmd_export, "export the audited items (JSONL, FHIR Bundle, DICOM files)"),
 }
 
 
@@ -249,6 +350,23 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="REVISION",
                 help="downgrade to REVISION (e.g. base) instead of upgrading",
             )
+        if name in ("evaluate", "sample"):
+            cmd.add_argument("--since", help="items received at or after (ISO 8601)")
+            cmd.add_argument("--until", help="items received before (ISO 8601)")
+        if name == "evaluate":
+            cmd.add_argument("--engine", help="rules, llm or engine@version (default: all)")
+            cmd.add_argument("--kind", choices=["image", "report"])
+            cmd.add_argument("--unweighted", action="store_true", help="ignore sampling weights")
+            cmd.add_argument("--json", action="store_true", help="print the run as JSON")
+        if name == "sample":
+            cmd.add_argument("--seed", type=int, help="random seed (for a reproducible draw)")
+            cmd.add_argument("--quota", type=int, help="audits per day (default 200)")
+        if name == "drift":
+            cmd.add_argument("--precision-floor", type=float, default=0.5)
+            cmd.add_argument("--recall-floor", type=float, default=0.5)
+            cmd.add_argument("--window-days", type=int, default=30)
+        if name == "export":
+            cmd.add_argument("--out", required=True, help="folder to write the curated set to")
     return parser
 
 

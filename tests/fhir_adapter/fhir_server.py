@@ -44,6 +44,8 @@ class RecordingFHIRServer(ThreadingHTTPServer):
         self.requests: list[Request] = []
         self.resources: dict[str, dict[str, Any]] = {}
         self.refuse_until = 0.0
+        self.refuse_left = 0
+        self.refuse_lock = threading.Lock()
         self.retry_after: int | None = 1
         self.drop_until = 0.0
         self.reject = False
@@ -57,6 +59,19 @@ class RecordingFHIRServer(ThreadingHTTPServer):
         """Answer 503 (with ``Retry-After``) for the next ``seconds``."""
         self.retry_after = retry_after
         self.refuse_until = time.monotonic() + seconds
+
+    def refuse_next(self, count: int, retry_after: int | None = 1) -> None:
+        """Answer 503 (with ``Retry-After``) to the next ``count`` requests, however late."""
+        self.retry_after = retry_after
+        with self.refuse_lock:
+            self.refuse_left = count
+
+    def take_refusal(self) -> bool:
+        with self.refuse_lock:
+            if self.refuse_left > 0:
+                self.refuse_left -= 1
+                return True
+        return False
 
     def drop_for(self, seconds: float) -> None:
         """Close every connection without an answer for the next ``seconds``."""
@@ -92,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(body, None)
             self.close_connection = True
             return
-        if now < self.server.refuse_until:
+        if now < self.server.refuse_until or self.server.take_refusal():
             headers = {}
             if self.server.retry_after is not None:
                 headers["Retry-After"] = str(self.server.retry_after)

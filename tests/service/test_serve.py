@@ -169,7 +169,7 @@ def test_serve_end_to_end(
     service: Service, fhir_server: RecordingFHIRServer, shared_data: Path
 ) -> None:
     _need_dcmtk()
-    fhir_server.refuse_for(3)  # the hospital FHIR server is down at first
+    fhir_server.refuse_next(5)  # the hospital FHIR server is down at first
     cxr_files = sorted(p for p in (shared_data / "cxr").rglob("*.dcm"))
     refused: dict[str, str] = {}
     for path in cxr_files:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding, ImageInput
+from service.engines.rules._display import misdisplayed
 from service.engines.rules._findings import tag_label
 from service.engines.rules.lungs import Anatomy, anatomy
 from service.engines.rules.pixels import WorkingImage, working_image
@@ -43,8 +44,14 @@ def whole(image: WorkingImage) -> tuple[int, int, int, int]:
     return 0, 0, h, w
 
 
-def pixel_check(check: PixelCheck) -> Callable[[ImageInput], list[Finding]]:
-    """An image check from a check of the working image: no image, no findings."""
+def pixel_check(
+    check: PixelCheck, *, upright_only: bool = True
+) -> Callable[[ImageInput], list[Finding]]:
+    """An image check from a check of the working image: no image, no findings.
+
+    ``upright_only`` checks measure anatomy, so they are skipped on an image that displays
+    inverted, rotated or upside down: the orientation check reports that error once.
+    """
 
     def run(item: ImageInput) -> list[Finding]:
         if str(item.header.get("Modality", "")).upper() in NOT_A_RADIOGRAPH:
@@ -52,7 +59,10 @@ def pixel_check(check: PixelCheck) -> Callable[[ImageInput], list[Finding]]:
         image = working_image(item)
         if image is None:
             return []
-        return check(image, anatomy(image))
+        layout = anatomy(image)
+        if upright_only and misdisplayed(layout):
+            return []
+        return check(image, layout)
 
     run.__name__ = check.__name__
     run.__doc__ = check.__doc__

@@ -40,6 +40,19 @@ def _text_rows(mask: np.ndarray) -> np.ndarray:
     return np.asarray(row_runs(mask) >= TEXT_RUNS)
 
 
+def _without_text(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``mask`` without the text block: the text rows' band, widened by its own height (the
+    glyphs' first and last rows cross fewer strokes), over the columns the text spans."""
+    text_rows = np.flatnonzero(rows)
+    margin = int(text_rows[-1] - text_rows[0]) + 1
+    r0, r1 = max(0, int(text_rows[0]) - margin), int(text_rows[-1]) + margin + 1
+    cols = np.flatnonzero(mask[text_rows].any(axis=0))
+    c0, c1 = max(0, int(cols[0]) - margin), int(cols[-1]) + margin + 1
+    out = mask.copy()
+    out[r0:r1, c0:c1] = False
+    return out
+
+
 def check_text(image: WorkingImage, a: Anatomy) -> list[Finding]:
     """Burned-in text over the lung fields."""
     mask = _spots(image, a)
@@ -60,7 +73,7 @@ def check_metal(image: WorkingImage, a: Anatomy) -> list[Finding]:
     mask = _spots(image, a)
     rows = _text_rows(mask)
     if int(rows.sum()) >= TEXT_ROWS:
-        mask = mask & ~rows[:, None]
+        mask = _without_text(mask, rows)
     count = int(mask.sum())
     if count < METAL_PIXELS:
         return []

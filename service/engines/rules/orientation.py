@@ -1,40 +1,30 @@
 """``cxr.orientation`` and the photometric label (``cxr.metadata``), from the anatomy's layout.
 
-On a chest radiograph displayed correctly the mediastinum is a bright vertical band between two
-darker lung fields, and the lower zones (diaphragm, abdomen) are brighter than the upper ones.
-Measured on the working image: ``horizontal_contrast`` (middle band minus lateral zones across
-the columns), the same across the rows (a 90-degree rotation moves the band), and the
-bottom-minus-top difference of the lateral zones (upside down). An image that looks inverted
-under a MONOCHROME1 label is a wrong label (``cxr.metadata``, DESIGN section 4); under
-MONOCHROME2 it is reported as inverted pixels. Left-right flips are not detected: the heart's
-side was not a stable measurement on the real images (see the benchmark report).
+The predicates are in :mod:`._display`. Measured on the working image:
+``horizontal_contrast`` (middle band minus lateral zones across the columns), the same across
+the rows (a 90-degree rotation moves the band), and the bottom-minus-top difference of the
+lateral zones (upside down). An image that looks inverted under a MONOCHROME1 label is a wrong
+label (``cxr.metadata``, DESIGN section 4); under MONOCHROME2 it is reported as inverted pixels.
+Left-right flips are not detected: the heart's side was not a stable measurement on the real
+images (see the benchmark report).
 """
 
 from __future__ import annotations
 
 from service.engines.base import Finding
+from service.engines.rules._display import (
+    INVERTED_BAND,
+    ROTATED_BAND,
+    UPSIDE_DOWN,
+    looks_inverted,
+    looks_rotated,
+    looks_upside_down,
+)
 from service.engines.rules._findings import finding, tag_evidence
 from service.engines.rules._pixel_findings import pixel_check, region_evidence, whole
 from service.engines.rules.lungs import Anatomy
 from service.engines.rules.pixels import WorkingImage
 from service.taxonomy import Severity
-
-ROTATED_BAND = 0.25  # vertical contrast of a band lying across the image
-ROTATED_MARGIN = 0.2  # and by how much it beats the horizontal one
-INVERTED_BAND = -0.15  # a dark middle band
-UPSIDE_DOWN = -0.15  # lower zones darker than upper ones
-UPRIGHT_BAND = 0.15
-
-
-def looks_inverted(a: Anatomy) -> bool:
-    return a.horizontal_contrast < INVERTED_BAND and a.top_bottom < -0.1
-
-
-def looks_rotated(a: Anatomy) -> bool:
-    return (
-        a.vertical_contrast > ROTATED_BAND
-        and a.vertical_contrast - a.horizontal_contrast > ROTATED_MARGIN
-    )
 
 
 def check_orientation(image: WorkingImage, a: Anatomy) -> list[Finding]:
@@ -55,7 +45,7 @@ def check_orientation(image: WorkingImage, a: Anatomy) -> list[Finding]:
             image, box, "horizontal_contrast", a.horizontal_contrast, INVERTED_BAND
         )
         return [finding("cxr.orientation", Severity.MAJOR, message, [evidence], 0.8)]
-    if a.top_bottom < UPSIDE_DOWN and a.horizontal_contrast > UPRIGHT_BAND:
+    if looks_upside_down(a):
         message = "The chest appears upside down (abdomen at the top); re-orient the image."
         evidence = region_evidence(image, box, "bottom_minus_top", a.top_bottom, UPSIDE_DOWN)
         return [finding("cxr.orientation", Severity.MAJOR, message, [evidence], 0.8)]
@@ -79,4 +69,4 @@ def check_photometric_label(image: WorkingImage, a: Anatomy) -> list[Finding]:
     return [finding("cxr.metadata", Severity.MAJOR, message, evidence, 0.8)]
 
 
-CHECKS = (pixel_check(check_orientation),)
+CHECKS = (pixel_check(check_orientation, upright_only=False),)

@@ -10,4 +10,4 @@ from __future__ import annotations
 from service.engines.rules._pixel_findings import pixel_check
 from service.engines.rules.orientation import check_photometric_label
 
-CHECKS = (pixel_check(check_photometric_label),)
+CHECKS = (pixel_check(check_photometric_label, upright_only=False),)
