@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_api_key: str = ""
     # Per item kind (issue 4): empty base URL/model/key fall back to the RADQC_LLM_* values above.
-    llm_image_mode: Literal["off", "verify", "review", "both"] = "both"
+    # Off until asked for: burned-in text in the pixels is not yet redacted before sending.
+    llm_image_mode: Literal["off", "verify", "review", "both"] = "off"
     llm_image_base_url: str = ""
     llm_image_model: str = ""
     llm_image_api_key: str = ""
