@@ -30,7 +30,7 @@ from service.engines.llm.stage import JOB_KIND as LLM_JOB
 from service.engines.rules import RulesEngine, StudyRulesEngine
 from service.loop.audit import AuditService, observation_status
 from service.loop.evaluation import EvaluationService
-from service.loop.sampling import AuditSampler
+from service.loop.sampling import AuditSampler, SamplingPlan
 from service.pipeline import Pipeline
 from service.storage import FileStore
 from service.ui import routes as ui
@@ -89,7 +89,7 @@ def build_api(components: Components) -> FastAPI:
         components.db, on_audited=_publisher(components.settings).publish
     )
     app.state.evaluations = EvaluationService(components.db)
-    app.state.sampler = AuditSampler(components.db)
+    app.state.sampler = AuditSampler(components.db, SamplingPlan.from_settings(components.settings))
     install_error_handlers(app, _RENDERERS)
     app.add_middleware(
         BodySizeLimit, limit=components.settings.max_body_bytes, renderers=_RENDERERS

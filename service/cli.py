@@ -9,6 +9,7 @@ finishes the job in hand, and the database is left consistent.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -19,11 +20,13 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TypeVar
 
 from service.config import Settings, load_settings
 from service.errors import ConfigurationError, RadqcError
 
 log = logging.getLogger("radqc")
+_T = TypeVar("_T")
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -268,7 +271,9 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 
     db = Database(settings.effective_database_url)
     try:
-        plan = SamplingPlan(daily_quota=args.quota) if args.quota is not None else SamplingPlan()
+        plan = SamplingPlan.from_settings(settings)
+        if args.quota is not None:
+            plan = dataclasses.replace(plan, daily_quota=args.quota)
         drawn = AuditSampler(db, plan).run(
             since=_time_arg("since", args.since),  # type: ignore[arg-type]
             until=_time_arg("until", args.until),  # type: ignore[arg-type]
@@ -303,6 +308,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _or(given: _T | None, default: _T) -> _T:
+    return default if given is None else given
+
+
 def cmd_drift(settings: Settings, args: argparse.Namespace) -> int:
     """Check every code's rolling precision and recall against the floors; 3 when one is below."""
     from service.db import Database
@@ -312,9 +321,10 @@ def cmd_drift(settings: Settings, args: argparse.Namespace) -> int:
     try:
         monitor = DriftMonitor(
             db,
-            precision_floor=args.precision_floor,
-            recall_floor=args.recall_floor,
-            window_days=args.window_days,
+            precision_floor=_or(args.precision_floor, settings.drift_precision_floor),
+            recall_floor=_or(args.recall_floor, settings.drift_recall_floor),
+            window_days=_or(args.window_days, settings.drift_window_days),
+            min_count=settings.drift_min_count,
         )
         alerts = monitor.check()
     finally:
@@ -360,11 +370,11 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--json", action="store_true", help="print the run as JSON")
         if name == "sample":
             cmd.add_argument("--seed", type=int, help="random seed (for a reproducible draw)")
-            cmd.add_argument("--quota", type=int, help="audits per day (default 200)")
+            cmd.add_argument("--quota", type=int, help="audits per day (RADQC_AUDIT_DAILY_QUOTA)")
         if name == "drift":
-            cmd.add_argument("--precision-floor", type=float, default=0.5)
-            cmd.add_argument("--recall-floor", type=float, default=0.5)
-            cmd.add_argument("--window-days", type=int, default=30)
+            cmd.add_argument("--precision-floor", type=float)  # RADQC_DRIFT_PRECISION_FLOOR
+            cmd.add_argument("--recall-floor", type=float)  # RADQC_DRIFT_RECALL_FLOOR
+            cmd.add_argument("--window-days", type=int)  # RADQC_DRIFT_WINDOW_DAYS
         if name == "export":
             cmd.add_argument("--out", required=True, help="folder to write the curated set to")
     return parser

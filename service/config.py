@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(4, ge=1, le=20)
 
     study_stable_seconds: float = Field(30.0, ge=0)
+
+    # The closed loop (DESIGN section 7): audit sampling and the drift alert.
+    audit_daily_quota: int = Field(200, ge=0)
+    audit_low_confidence: float = Field(0.6, ge=0, le=1)
+    drift_precision_floor: float = Field(0.5, ge=0, le=1)
+    drift_recall_floor: float = Field(0.5, ge=0, le=1)
+    drift_window_days: int = Field(30, ge=1)
+    drift_min_count: int = Field(20, ge=1)
     workers: int = Field(1, ge=0, le=64)
     job_lease_seconds: float = Field(60.0, gt=0)
     job_max_attempts: int = Field(5, ge=1)

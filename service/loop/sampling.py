@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from service.config import Settings
 from service.db import Database
 from service.loop.models import AuditFinding, AuditSelection
 from service.models import Finding, Item, ItemStatus, utcnow
@@ -48,6 +49,12 @@ class SamplingPlan:
     low_confidence: float = 0.6
     rare_code_audits: int = 20  # a code with fewer audited findings than this is rare
     daily_quota: int = 200
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SamplingPlan:
+        return cls(
+            low_confidence=settings.audit_low_confidence, daily_quota=settings.audit_daily_quota
+        )
 
 
 @dataclass(frozen=True, slots=True)
