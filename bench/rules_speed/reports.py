@@ -20,23 +20,10 @@ from service.engines.base import ReportInput
 from service.engines.rules import REPORT_CHECKS, RulesEngine
 from service.engines.rules._report import report_view
 from service.reports.sections import sections_dict
+from tests.service.engines.support import iu_text
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
-
-
-def _iu_text(row: dict[str, str]) -> str:
-    parts = [
-        f"{heading}: {row[column].strip()}"
-        for heading, column in (
-            ("COMPARISON", "comparison"),
-            ("INDICATION", "indication"),
-            ("FINDINGS", "findings"),
-            ("IMPRESSION", "impression"),
-        )
-        if row[column].strip()
-    ]
-    return "\n".join(parts)
 
 
 def collections() -> dict[str, list[ReportInput]]:
@@ -44,9 +31,7 @@ def collections() -> dict[str, list[ReportInput]]:
         return ReportInput(i, f"r{i}", 1, text, sections_dict(text), "male", None, display)
 
     with (SHARED / "data/reports/iu_openi_cxr_reports.csv").open(newline="") as handle:
-        iu = [
-            item(i, _iu_text(r), "XR CHEST 2 VIEWS") for i, r in enumerate(csv.DictReader(handle))
-        ]
+        iu = [item(i, iu_text(r), "XR CHEST 2 VIEWS") for i, r in enumerate(csv.DictReader(handle))]
     with (SHARED / "data/reports/mtsamples_radiology.csv").open(newline="") as handle:
         mt = [
             item(i, r["transcription"], r["sample_name"])

@@ -8,16 +8,11 @@ from collections.abc import Callable
 from service.engines.base import Evidence, Finding, ImageInput
 from service.engines.rules._display import misdisplayed
 from service.engines.rules._findings import tag_label
+from service.engines.rules.header import labelled_not_a_radiograph
 from service.engines.rules.lungs import Anatomy, anatomy
 from service.engines.rules.pixels import WorkingImage, working_image
 
 PixelCheck = Callable[[WorkingImage, Anatomy], list[Finding]]
-
-# Cross-sectional and other non-radiograph modalities: the header check reports the modality;
-# measuring lungs, exposure or metal on a CT localizer or an ultrasound frame would be noise.
-NOT_A_RADIOGRAPH = frozenset(
-    {"CT", "MR", "PT", "NM", "US", "MG", "XA", "RF", "OP", "SM", "ES", "XC", "IO", "PX", "SR"}
-)
 
 
 def region_evidence(
@@ -54,7 +49,7 @@ def pixel_check(
     """
 
     def run(item: ImageInput) -> list[Finding]:
-        if str(item.header.get("Modality", "")).upper() in NOT_A_RADIOGRAPH:
+        if labelled_not_a_radiograph(item.header):
             return []
         image = working_image(item)
         if image is None:

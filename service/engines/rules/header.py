@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from service.engines.base import Finding, ImageInput
@@ -37,6 +38,13 @@ SECONDARY_CAPTURE_SOP_CLASSES = frozenset(
 )
 XRAY_MODALITIES = frozenset({"CR", "DX"})
 UNSPECIFIED_MODALITIES = frozenset({"", "OT"})
+
+
+def labelled_not_a_radiograph(ds: Dataset) -> bool:
+    """Modality names something other than a radiograph (CR, DX, OT or nothing): check_modality
+    reports it, and the checks of a chest radiograph's view or anatomy mean nothing there."""
+    return upper_text(ds, "Modality") not in XRAY_MODALITIES | UNSPECIFIED_MODALITIES
+
 
 # BodyPartExamined: a value containing one of these is the chest ("PORTABLE CHEST", "CHEST_PA").
 _CHEST_STEMS = ("CHEST", "THORAX", "LUNG", "TORSO", "CXR", "TORAX", "TORACE")
@@ -156,8 +164,8 @@ def check_view_position(item: ImageInput) -> list[Finding]:
     """ViewPosition must hold a chest projection; the projection must not sit in
     PatientPosition instead (the NIH ChestX-ray14 conversions do this)."""
     ds = item.header
-    if upper_text(ds, "Modality") not in XRAY_MODALITIES | UNSPECIFIED_MODALITIES:
-        return []  # not a radiograph: check_modality says so; a view means nothing here
+    if labelled_not_a_radiograph(ds):
+        return []
     view = value_text(ds, "ViewPosition")
     position = value_text(ds, "PatientPosition")
     evidence = [tag_evidence("ViewPosition", view), tag_evidence("PatientPosition", position)]
