@@ -13,7 +13,7 @@ with seeds never used while tuning. The base images' own header faults (the NIH 
 lack ViewPosition, for example) are real ``cxr.metadata`` errors: they are part of every
 case's truth for that base, taken from the engine's header checks on the untouched file.
 
-Usage: .venv/bin/python bench/quality/images.py [--cases 120] [--seed 7] [--all-bases]
+Usage: .venv/bin/python bench/quality/images.py [--cases 120] [--seed 7] [--all-bases | --tune]
 """
 
 from __future__ import annotations
@@ -202,8 +202,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--all-bases", action="store_true")
+    parser.add_argument("--tune", action="store_true", help="the tuning bases only")
     args = parser.parse_args()
-    bases = {**TUNE, **HELD_OUT} if args.all_bases else HELD_OUT
+    bases = {**TUNE, **HELD_OUT} if args.all_bases else TUNE if args.tune else HELD_OUT
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "cases").mkdir()

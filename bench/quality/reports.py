@@ -9,7 +9,7 @@ finding) and the false-flag rate (clean cases with any finding).
 
 Thresholds were tuned on half 0 of the reports; the default run reports half 1.
 
-Usage: ``.venv/bin/python -m bench.quality.reports [--half 1] [--per-code 40] [--seed 3]``.
+Usage: ``.venv/bin/python bench/quality/reports.py [--half 1] [--per-code 40] [--seed 3]``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from typing import Any
 
 import httpx
 
-from bench.quality.inject import REPORT_CODES, Case, build_cases
-
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
+
+from bench.quality.inject import REPORT_CODES, Case, build_cases  # noqa: E402
+
 SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
 RADQC = REPO / ".venv/bin/radqc"
 

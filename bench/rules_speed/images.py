@@ -65,7 +65,13 @@ def main() -> None:
         ds = dcmread(path)
         raw = ds.pixel_array
 
-        from service.engines.rules import artifacts, exposure, geometry, orientation
+        from service.engines.rules import (
+            artifacts,
+            exposure,
+            geometry,
+            orientation,
+            positioning,
+        )
 
         inner_checks = [
             *[orientation.check_photometric_label, orientation.check_orientation],
@@ -75,6 +81,8 @@ def main() -> None:
             geometry.check_centering,
             artifacts.check_text,
             artifacts.check_metal,
+            positioning.check_rotation,
+            positioning.check_inspiration,
         ]
 
         def all_rules() -> None:

@@ -6,7 +6,10 @@ metrics, laterality, sex) is a new module whose ``CHECKS`` are added to the tupl
 :mod:`.image_checks` (images and studies) or :mod:`.report_checks` (reports).
 
 - images (``ImageInput``): :mod:`.header`, :mod:`.subject`, :mod:`.acquisition`,
-  :mod:`.annotation` read the header only; :mod:`.stored_object` also reads the stored file.
+  :mod:`.annotation` read the header only; :mod:`.stored_object` also reads the stored file;
+  the pixel checks (:mod:`.photometric`, :mod:`.orientation`, :mod:`.exposure`,
+  :mod:`.geometry`, :mod:`.artifacts`, :mod:`.positioning`) read the decoded image once
+  (:mod:`.pixels`) and a lung-field proxy measured on it (:mod:`.lungs`).
 - reports (``ReportInput``, seen through :class:`._report.ReportView`): :mod:`.report_structure`,
   :mod:`.truncation`, :mod:`.placeholders`.
 - studies (``StudyInput``): :mod:`.study`.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 from service.engines.rules._report import ReportView, Span
 from service.engines.rules.negation import Polarity, polarity
@@ -111,8 +112,16 @@ class Mention:
     old: bool  # the sentence calls it old, chronic, stable or unchanged
 
 
-def sentences(text: str, span: Span) -> list[tuple[int, int]]:
-    """``(start, end)`` of the sentences in a section body ("1." list numbers stay inside)."""
+@lru_cache(maxsize=64)
+def sentences(text: str, span: Span) -> tuple[tuple[int, int], ...]:
+    """``(start, end)`` of the sentences in a section body ("1." list numbers stay inside).
+
+    Several checks split the same sections of one report: the last few splits are kept (a
+    small cache, so it holds one report's sections, not a collection's)."""
+    return tuple(_sentences(text, span))
+
+
+def _sentences(text: str, span: Span) -> list[tuple[int, int]]:
     body = text[span.start : span.end]
     found: list[tuple[int, int]] = []
     for match in _SENTENCE.finditer(body):

@@ -11,6 +11,7 @@ from service.engines.rules._findings import tag_label
 from service.engines.rules.header import labelled_not_a_radiograph
 from service.engines.rules.lungs import Anatomy, anatomy
 from service.engines.rules.pixels import WorkingImage, working_image
+from service.engines.rules.subject import check_human_subject
 
 PixelCheck = Callable[[WorkingImage, Anatomy], list[Finding]]
 
@@ -45,7 +46,8 @@ def pixel_check(
     """An image check from a check of the working image: no image, no findings.
 
     ``upright_only`` checks measure anatomy, so they are skipped on an image that displays
-    inverted, rotated or upside down: the orientation check reports that error once.
+    inverted, rotated or upside down (the orientation check reports that error once) and on
+    an animal's radiograph (the subject check reports it; human chest anatomy does not apply).
     """
 
     def run(item: ImageInput) -> list[Finding]:
@@ -55,8 +57,8 @@ def pixel_check(
         if image is None:
             return []
         layout = anatomy(image)
-        if upright_only and misdisplayed(layout):
-            return []
+        if upright_only and (misdisplayed(layout) or check_human_subject(item)):
+            return []  # anatomy measures assume a correctly displayed human chest
         return check(image, layout)
 
     run.__name__ = check.__name__

@@ -14,6 +14,7 @@ The exam's modality, body region and contrast come from its code and display ("X
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding
@@ -76,6 +77,12 @@ _REGION_REGEX = {
     for name, pattern in _REGION_TERMS.items()
 }
 _TECHNIQUE_REGEX = {name: re.compile(p, re.IGNORECASE) for name, p in _TECHNIQUE.items()}
+# per exam modality: one pattern for every other modality's technique, so that a sentence
+# without any is read once (the patterns have no groups, so the alternation is exact)
+_OTHER_TECHNIQUE = {
+    name: re.compile("|".join(f"(?:{p})" for n, p in _TECHNIQUE.items() if n != name), re.I)
+    for name in _TECHNIQUE
+}
 _NEIGHBOURS = {
     "chest": {"abdomen", "spine", "shoulder"},
     "abdomen": {"chest", "spine"},
@@ -149,7 +156,19 @@ def check_region(view: ReportView) -> list[Finding]:
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.85)]
 
 
+_LAST = threading.local()  # the last view's technique sentences: two checks read them
+
+
 def _technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
+    cached = getattr(_LAST, "entry", None)
+    if cached is not None and cached[0] is view:
+        return cached[1]  # type: ignore[no-any-return]
+    found = _find_technique_sentences(view)
+    _LAST.entry = (view, found)
+    return found
+
+
+def _find_technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
     spans = [*view.named({"exam", "technique", "preamble", "body"}), *main_spans(view)]
     found: list[tuple[str, int, int]] = []
     for span in spans:
@@ -164,8 +183,11 @@ def check_modality(view: ReportView) -> list[Finding]:
     if len(modalities) != 1:
         return []
     (modality,) = modalities
+    any_other = _OTHER_TECHNIQUE.get(modality)
     for section, start, end in _technique_sentences(view):
         sentence = view.text[start:end]
+        if any_other is not None and any_other.search(sentence) is None:
+            continue
         for other, regex in _TECHNIQUE_REGEX.items():
             if other == modality:
                 continue

@@ -15,12 +15,21 @@ from service.engines.rules._findings import finding
 from service.engines.rules._measure import detail_ratio
 from service.engines.rules._pixel_findings import pixel_check, region_evidence, whole
 from service.engines.rules.lungs import Anatomy
-from service.engines.rules.pixels import WorkingImage
+from service.engines.rules.pixels import WorkingImage, derived
 from service.taxonomy import Severity
 
 CLIPPED_BRIGHT = 0.05  # share of pixels at the top of the range
 NOISY = 1.2  # fine/mid energy ratio of a noisy image
 BLURRED = 0.37  # fine/mid energy ratio of a blurred image
+
+
+def _ratio(image: WorkingImage, a: Anatomy) -> float:
+    return derived(image.pixels, f"detail{a.body}", lambda: detail_ratio(image.pixels, a.body)[0])
+
+
+def noise_dominated(image: WorkingImage, a: Anatomy) -> bool:
+    """Fine-scale energy far above mid-scale: quantum noise (the exposure check's measure)."""
+    return _ratio(image, a) > NOISY
 
 
 def check_exposure(image: WorkingImage, a: Anatomy) -> list[Finding]:
@@ -34,7 +43,7 @@ def check_exposure(image: WorkingImage, a: Anatomy) -> list[Finding]:
             image, whole(image), "clipped_share", image.clip_high, CLIPPED_BRIGHT
         )
         return [finding("cxr.exposure", Severity.MAJOR, message, [evidence], 0.85)]
-    ratio, _ = detail_ratio(image.pixels, a.body)
+    ratio = _ratio(image, a)
     if ratio > NOISY:
         message = (
             "The image is dominated by quantum noise, a sign of under-exposure; consider "
@@ -47,7 +56,7 @@ def check_exposure(image: WorkingImage, a: Anatomy) -> list[Finding]:
 
 def check_sharpness(image: WorkingImage, a: Anatomy) -> list[Finding]:
     """Fine detail missing relative to mid-scale structure: motion blur or unsharpness."""
-    ratio, _ = detail_ratio(image.pixels, a.body)
+    ratio = _ratio(image, a)
     if ratio >= BLURRED:
         return []
     message = (

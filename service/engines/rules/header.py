@@ -16,7 +16,13 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from service.engines.base import Finding, ImageInput
-from service.engines.rules._dicom import parse_numbers, sop_class_uid, upper_text, value_text
+from service.engines.rules._dicom import (
+    parse_numbers,
+    sequence_items,
+    sop_class_uid,
+    upper_text,
+    value_text,
+)
 from service.engines.rules._findings import finding, tag_evidence, words
 from service.taxonomy import Severity
 
@@ -281,6 +287,91 @@ def check_patient_age(item: ImageInput) -> list[Finding]:
     return [finding(CODE, Severity.MINOR, message, evidence, 0.8)]
 
 
+_DX_FOR_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.1"
+_WINDOW_KEYWORDS = ("WindowCenter", "WindowWidth")
+
+
+def _bits_stored(ds: Dataset) -> int | None:
+    numbers = parse_numbers(value_text(ds, "BitsStored"))
+    return int(numbers[0]) if numbers and len(numbers) == 1 and 1 <= numbers[0] <= 32 else None
+
+
+def _modality_range(ds: Dataset, bits: int) -> tuple[float, float]:
+    """The modality values (rescale applied) the stored bit depth can hold."""
+    signed = upper_text(ds, "PixelRepresentation") == "1"
+    lo, hi = (-(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1) if signed else (0.0, 2.0**bits - 1)
+    slope = (parse_numbers(value_text(ds, "RescaleSlope")) or [1.0])[0] or 1.0
+    intercept = (parse_numbers(value_text(ds, "RescaleIntercept")) or [0.0])[0]
+    ends = sorted((lo * slope + intercept, hi * slope + intercept))
+    return ends[0], ends[1]
+
+
+def check_voi_lut(item: ImageInput) -> list[Finding]:
+    """A window (WindowCenter/WindowWidth) or a VOI LUT must be present and usable.
+
+    DX "for presentation" objects must carry one (DICOM PS3.3 DX Image module); on CR and
+    secondary captures it is optional, but a 10-16-bit image without one is displayed with a
+    viewer's own guess (lower confidence). 8-bit images are display-ready and not flagged when
+    the window is absent. Present windows are checked: numeric, widths >= 1, as many centres
+    as widths, and overlapping the values the bit depth can hold.
+    """
+    if not is_xray(item):
+        return []
+    ds = item.header
+    centre_text = value_text(ds, "WindowCenter")
+    width_text = value_text(ds, "WindowWidth")
+    has_lut = bool(sequence_items(ds, "VOILUTSequence"))
+    evidence = [
+        tag_evidence("WindowCenter", centre_text),
+        tag_evidence("WindowWidth", width_text),
+        tag_evidence("VOILUTSequence", "present" if has_lut else None),
+    ]
+    if not centre_text and not width_text:
+        if has_lut:
+            return []
+        bits = _bits_stored(ds)
+        dx = sop_class_uid(ds) == _DX_FOR_PRESENTATION or (
+            upper_text(ds, "PresentationIntentType") == "FOR PRESENTATION"
+        )
+        if dx:
+            message = (
+                "A DX image for presentation has neither a window (WindowCenter/WindowWidth) "
+                "nor a VOI LUT, which it must carry; viewers will guess the grey-scale mapping."
+            )
+            return [finding(CODE, Severity.MINOR, message, evidence, 0.85)]
+        if bits is not None and bits > 8:
+            message = (
+                f"The {bits}-bit image has no window (WindowCenter/WindowWidth) and no VOI "
+                "LUT, so each viewer chooses its own grey-scale mapping; add a default window."
+            )
+            return [finding(CODE, Severity.MINOR, message, evidence, 0.5)]
+        return []
+    centres = parse_numbers(centre_text)
+    widths = parse_numbers(width_text)
+    if not centres or not widths or len(centres) != len(widths):
+        message = (
+            "WindowCenter and WindowWidth are missing, not numeric or of different counts, so "
+            "the default grey-scale window cannot be applied; correct them."
+        )
+        return [finding(CODE, Severity.MINOR, message, evidence, 0.9)]
+    if min(widths) < 1:
+        message = "A WindowWidth below 1 is invalid, so the default window cannot be applied."
+        return [finding(CODE, Severity.MINOR, message, evidence, 0.9)]
+    bits = _bits_stored(ds)
+    if bits is not None:
+        lo, hi = _modality_range(ds, bits)
+        outside = [
+            (c, w) for c, w in zip(centres, widths, strict=True) if c + w / 2 < lo or c - w / 2 > hi
+        ]
+        if len(outside) == len(centres):
+            message = (
+                "The default window lies entirely outside the values the image can hold, so "
+                "it displays as a blank field; correct WindowCenter/WindowWidth."
+            )
+            return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
+    return []
+
+
 CHECKS: tuple[Callable[[ImageInput], list[Finding]], ...] = (
     check_modality,
     check_body_part,
@@ -288,6 +379,7 @@ CHECKS: tuple[Callable[[ImageInput], list[Finding]], ...] = (
     check_patient_position,
     check_pixel_spacing,
     check_photometric,
+    check_voi_lut,
     check_patient_sex,
     check_patient_age,
 )

@@ -14,6 +14,7 @@ from service.engines.rules import (
     header,
     orientation,
     photometric,
+    positioning,
     stored_object,
     study,
     study_images,
@@ -37,6 +38,7 @@ PIXEL_CHECKS: tuple[ImageCheck, ...] = (
     *exposure.CHECKS,
     *geometry.CHECKS,
     *artifacts.CHECKS,
+    *positioning.CHECKS,
 )
 IMAGE_CHECKS: tuple[ImageCheck, ...] = (*HEADER_CHECKS, *stored_object.CHECKS, *PIXEL_CHECKS)
 STUDY_CHECKS: tuple[StudyCheck, ...] = (*study.CHECKS, *study_images.CHECKS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.engines.rules.pixels import FloatImage, WorkingImage, box_mean
+from service.engines.rules.pixels import FloatImage, WorkingImage, box_mean, derived
 
 _STRUCTURE = 0.004  # local standard deviation that separates content from padding
 _MEMO_SIZE = 4
@@ -33,7 +33,8 @@ class Anatomy:
     horizontal_contrast: float  # mediastinum minus lateral zones, across columns
     vertical_contrast: float  # the same measured across rows (a 90-degree rotation)
     top_bottom: float  # lateral zones: bottom band minus top band
-    heart_side: float  # lower mediastinum: right of the midline minus left
+    heart_side: float  # cardiac zone: image-right excess over image-left (see heart_shift)
+    spine_offset: float  # midline from the centre of the thorax box, share of its width
 
 
 _memo: dict[int, tuple[WorkingImage, Anatomy]] = {}
@@ -56,7 +57,11 @@ def anatomy(image: WorkingImage) -> Anatomy:
 
 
 def content_mask(pixels: FloatImage) -> np.ndarray:
-    """Pixels with local structure: the image itself rather than padding."""
+    """Pixels with local structure: the image itself rather than padding (computed once)."""
+    return derived(pixels, "content_mask", lambda: _content_mask(pixels))
+
+
+def _content_mask(pixels: FloatImage) -> np.ndarray:
     mean = box_mean(pixels, 2)
     var = box_mean(pixels * pixels, 2) - mean * mean
     return np.asarray(var > _STRUCTURE**2)
@@ -137,11 +142,7 @@ def measure(pixels: FloatImage) -> Anatomy:
     tissue_level = float(np.median(tissue)) if tissue.size else threshold
     top = float(lateral[: max(1, int(h * 0.15))].mean()) if lateral.size else 0.0
     bottom = float(lateral[int(h * 0.85) :].mean()) if lateral.size and h > 6 else 0.0
-    lower = zone[int(h * 0.5) : int(h * 0.8)]
-    span = max(1, int(w * 0.18))
-    right = lower[:, mi + 2 : mi + 2 + span]
-    left = lower[:, max(0, mi - 2 - span) : max(0, mi - 2)]
-    heart = float(right.mean() - left.mean()) if right.size and left.size else 0.0
+    heart = (heart_shift(zone, w / 2) + heart_shift(zone, mid)) / 2
     return Anatomy(
         body=(r0, c0, r1, c1),
         midline=c0 + mid,
@@ -153,4 +154,26 @@ def measure(pixels: FloatImage) -> Anatomy:
         vertical_contrast=_band_contrast(np.ascontiguousarray(zone.T)),
         top_bottom=bottom - top,
         heart_side=heart,
+        spine_offset=(mid - w / 2) / max(w, 1),
     )
+
+
+def _side_difference(zone: FloatImage, rows: tuple[float, float], centre: float) -> float:
+    """Mean of a box right of ``centre`` minus its mirror box left of it (4-22 % of the width
+    out from the centre), over the given share of the rows."""
+    h, w = zone.shape
+    band = zone[int(h * rows[0]) : int(h * rows[1])]
+    right = band[:, int(centre + w * 0.04) : int(centre + w * 0.22)]
+    left = band[:, max(0, int(centre - w * 0.22)) : max(0, int(centre - w * 0.04))]
+    if not right.size or not left.size:
+        return 0.0
+    return float(right.mean() - left.mean())
+
+
+def heart_shift(zone: FloatImage, centre: float) -> float:
+    """Where the cardiac silhouette lies: the image-right minus image-left brightness of the
+    cardiac zone (rows 50-75 % of the thorax), less the same difference in the upper chest
+    (rows 20-40 %), which cancels brightness gradients across the whole image. About two
+    thirds of the heart lies left of the spine, so on a correctly displayed PA/AP film this is
+    positive; a left-right flip negates it exactly."""
+    return _side_difference(zone, (0.5, 0.75), centre) - _side_difference(zone, (0.2, 0.4), centre)

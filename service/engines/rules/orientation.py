@@ -5,8 +5,13 @@ The predicates are in :mod:`._display`. Measured on the working image:
 the rows (a 90-degree rotation moves the band), and the bottom-minus-top difference of the
 lateral zones (upside down). An image that looks inverted under a MONOCHROME1 label is a wrong
 label (``cxr.metadata``, DESIGN section 4); under MONOCHROME2 it is reported as inverted pixels.
-Left-right flips are not detected: the heart's side was not a stable measurement on the real
-images (see the benchmark report).
+A left-right flip would be found from the heart's side (:func:`.lungs.heart_shift`: the
+cardiac zone brighter on the image left than on the right, relative to the upper chest), but
+it is NOT registered: it separated all flipped from clean copies of the four tuning images,
+yet two of the three other distinct real clean radiographs here (the Orthanc CR and NIH
+test3, seen through the header test's expected-checks table) measure -0.063, as strongly
+"flipped" as real flips (-0.05 to -0.10). A check that flags about a third of clean films is
+worse than none; ``check_flip`` stays for measurement and the benchmark report.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from service.engines.rules._display import (
 )
 from service.engines.rules._findings import finding, tag_evidence
 from service.engines.rules._pixel_findings import pixel_check, region_evidence, whole
+from service.engines.rules.geometry import anatomy_complete
 from service.engines.rules.lungs import Anatomy
 from service.engines.rules.pixels import WorkingImage
 from service.taxonomy import Severity
@@ -50,6 +56,24 @@ def check_orientation(image: WorkingImage, a: Anatomy) -> list[Finding]:
         evidence = region_evidence(image, box, "bottom_minus_top", a.top_bottom, UPSIDE_DOWN)
         return [finding("cxr.orientation", Severity.MAJOR, message, [evidence], 0.8)]
     return []
+
+
+FLIPPED = -0.04  # heart_shift of a film whose heart lies on the image left
+
+
+def check_flip(image: WorkingImage, a: Anatomy) -> list[Finding]:
+    """Flipped left-right: the cardiac silhouette on the image left."""
+    if a.heart_side >= FLIPPED or not anatomy_complete(image, a):
+        return []
+    r0, c0, r1, c1 = a.body
+    h = r1 - r0
+    box = (r0 + int(h * 0.5), c0, r0 + int(h * 0.75), c1)
+    message = (
+        "The heart appears on the image left, so the image is probably flipped left-right "
+        "(or the patient has dextrocardia); check the laterality marker and re-orient."
+    )
+    evidence = region_evidence(image, box, "heart_shift", a.heart_side, FLIPPED)
+    return [finding("cxr.orientation", Severity.MAJOR, message, [evidence], 0.6)]
 
 
 def check_photometric_label(image: WorkingImage, a: Anatomy) -> list[Finding]:

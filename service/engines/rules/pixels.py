@@ -16,8 +16,9 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -187,6 +188,28 @@ def box_mean(image: FloatImage, radius: int) -> FloatImage:
     return np.asarray(out, dtype=np.float32)
 
 
+_T = TypeVar("_T")
+_derived: OrderedDict[tuple[int, str], tuple[FloatImage, object]] = OrderedDict()
+_DERIVED_SIZE = 64
+
+
+def derived(pixels: FloatImage, name: str, compute: Callable[[], _T]) -> _T:
+    """A measurement of ``pixels`` computed once: several checks of one review share the
+    content mask, the smoothed image, the bright spots. Keyed by the array's identity."""
+    key = (id(pixels), name)
+    with _lock:
+        hit = _derived.get(key)
+        if hit is not None and hit[0] is pixels:
+            return cast(_T, hit[1])
+    value = compute()
+    with _lock:
+        _derived[key] = (pixels, value)
+        while len(_derived) > _DERIVED_SIZE:
+            _derived.popitem(last=False)
+    return value
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _derived.clear()

@@ -18,7 +18,7 @@ import gzip
 import re
 import string
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from service.engines.base import Finding
@@ -200,8 +200,14 @@ def _edits1(word: str) -> set[str]:
 
 def correction(word: str) -> str | None:
     """The known word one edit from an unknown ``word``; None if it is known or has none."""
+    return _correction(word.lower())
+
+
+@lru_cache(maxsize=16384)
+def _correction(lower: str) -> str | None:
+    """Words recur across reports ("the", "pleural", a common misspelling): each distinct
+    word is looked up once while it stays among the 16,384 most recent."""
     vocab, targets, medical = _vocabularies()
-    lower = word.lower()
     if len(lower) < 4 or len(lower) > 30 or _known(lower, vocab):
         return None
     # a radiology word is the likelier intent: "consoldation" is "consolidation", not "consolation"
@@ -212,11 +218,18 @@ def correction(word: str) -> str | None:
     return candidates[0] if candidates else None
 
 
+def clear_word_cache() -> None:
+    _correction.cache_clear()
+
+
 def _misspellings(view: ReportView) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
+    vocab = vocabulary()
     for span in main_spans(view):
         for m in _WORD.finditer(view.text, span.start, span.end):
             word = m.group(0)
+            if len(word) < 4 or word.lower() in vocab:
+                continue  # the common case, decided before any other work (correction: None)
             before = view.text[max(span.start, m.start() - 2) : m.start()].strip()
             if word[0].isupper() and before and before[-1] not in ".:;!?)0123456789":
                 continue  # a capitalised word inside a sentence: a name or a brand
@@ -239,7 +252,11 @@ def check_spelling(view: ReportView) -> list[Finding]:
     return [finding(CODE, Severity.MINOR, message, evidence, 0.7)]
 
 
-_HOMOPHONE_WORDS = re.compile(r"plural|discreet|ileum|ilium|long|callous|hearth", re.IGNORECASE)
+# Every homophone pattern starts one of these words at a word boundary: a report without them
+# ("along" and "prolonged" are not "long") needs no further reading.
+_HOMOPHONE_WORDS = re.compile(
+    r"\b(?:plural|discreet|ileum|ilium|long|callous|hearth)", re.IGNORECASE
+)
 
 
 def check_homophones(view: ReportView) -> list[Finding]:

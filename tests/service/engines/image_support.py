@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +44,32 @@ def degraded(
     image = from_array(array, ds)
     assert image is not None
     return image, measure(image.pixels)
+
+
+def transformed(
+    ds: Dataset,
+    pixels: NDArray[np.generic],
+    fn: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+) -> tuple[WorkingImage, Anatomy]:
+    """The working image and anatomy of ``pixels`` after ``fn`` (in the display domain)."""
+    array = from_display(fn(to_display(pixels, ds)), ds, pixels.dtype)
+    image = from_array(array, ds)
+    assert image is not None
+    return image, measure(image.pixels)
+
+
+def squeeze_left(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A proxy for patient rotation: the image-left half compressed to 40 % of its width (the
+    hemithorax projected narrow), the right half kept; both chest walls stay in the image."""
+    w = v.shape[1]
+    half = w // 2
+    cols = (np.arange(int(half * 0.4)) / 0.4).astype(int)
+    return np.hstack([v[:, cols], v[:, half:]])
+
+
+def squash_rows(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A proxy for a poor inspiration: the chest squashed to half its height (lungs short
+    for the width of the chest), apices and bases still inside the image."""
+    h, _ = v.shape
+    rows = (np.arange(h // 2) * 2).astype(int)
+    return v[rows]

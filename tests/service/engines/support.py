@@ -13,6 +13,7 @@ from pydicom import dcmread
 from pydicom.datadict import dictionary_description, dictionary_VR, keyword_dict, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from service.engines.base import ImageInput, ReportInput
@@ -101,6 +102,7 @@ def mtsamples_rows(data: Path) -> list[dict[str, str]]:
 # -- header tables ---------------------------------------------------------------------------
 _KEYWORD_BY_NAME = {dictionary_description(tag): kw for kw, tag in keyword_dict.items() if kw}
 _KEYWORDS = set(keyword_dict)
+_BINARY_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "US or SS"}
 _SINGLE_SPACING = {"PixelSpacing", "ImagerPixelSpacing"}  # RSNA's table keeps one of the two
 
 
@@ -133,10 +135,25 @@ def table_dataset(row: dict[str, str]) -> Dataset:
         value = _element_value(raw)
         if keyword in _SINGLE_SPACING and "\\" not in value:
             value = f"{value}\\{value}"
+        if vr in _BINARY_VRS:
+            # binary VRs: the table holds the numbers as text
+            try:
+                numbers = [float(v) for v in value.split("\\")]
+            except ValueError:
+                continue
+            typed = [n if vr in {"FL", "FD"} else int(n) for n in numbers]
+            ds.add_new(
+                tag, "US" if vr == "US or SS" else vr, typed[0] if len(typed) == 1 else typed
+            )
+            continue
         data = value.encode("latin-1", "replace")
         if len(data) % 2:
             data += b" "
         ds[tag] = RawDataElement(Tag(tag), vr, len(data), data, 0, False, True, True, False)
+    if "LUTDescriptor" in ds:
+        # The tables flatten sequences: a LUT Descriptor column is the VOI LUT Sequence's item
+        # (Open-i's Fuji CR headers carry a VOI LUT instead of a window).
+        ds.VOILUTSequence = Sequence([Dataset()])
     return ds
 
 

@@ -366,5 +366,69 @@ def test_finding_rates_on_rsna_headers(shared_data: Path) -> None:
         "check_human_subject",
         "check_exposure_indices",
         "check_burned_in_annotation",
+        "check_voi_lut",
     ):
         assert rates[check] == 0.0, check
+
+
+# -- window / VOI LUT --------------------------------------------------------------------------
+def test_voi_lut_present_on_real_files_passes(shared_data: Path) -> None:
+    for name in ("rg1", "fodicom", "orthanc", "siim", "test1"):
+        assert header.check_voi_lut(image_input(shared_data / CXR_FILES[name])) == [], name
+
+
+def test_dx_for_presentation_without_window_is_flagged(rg1: ImageInput) -> None:
+    item = _with(
+        rg1,
+        SOPClassUID="1.2.840.10008.5.1.4.1.1.1.1",
+        Modality="DX",
+        WindowCenter=None,
+        WindowWidth=None,
+    )
+    found = _one(item, header.check_voi_lut)
+    assert (found.code, found.severity, found.confidence) == ("cxr.metadata", Severity.MINOR, 0.85)
+    assert [e["keyword"] for e in found.evidence] == [
+        "WindowCenter",
+        "WindowWidth",
+        "VOILUTSequence",
+    ]
+
+
+def test_cr_without_window_is_flagged_with_low_confidence(rg1: ImageInput) -> None:
+    found = _one(_with(rg1, WindowCenter=None, WindowWidth=None), header.check_voi_lut)
+    assert found.confidence <= 0.5
+    assert "15-bit" in found.message
+    with_lut = copy.deepcopy(rg1.header)
+    del with_lut.WindowCenter, with_lut.WindowWidth
+    with_lut.VOILUTSequence = Sequence([Dataset()])
+    assert header.check_voi_lut(header_input(with_lut)) == []
+
+
+def test_eight_bit_capture_without_window_passes(shared_data: Path) -> None:
+    assert header.check_voi_lut(image_input(shared_data / CXR_FILES["test2"])) == []
+
+
+@pytest.mark.parametrize(
+    ("centre", "width", "severity"),
+    [
+        ("15000", "0", Severity.MINOR),
+        ("15000\\16000", "30000", Severity.MINOR),
+        ("abc", "30000", Severity.MINOR),
+        ("90000", "1000", Severity.MAJOR),  # beyond what 15 bits hold
+    ],
+)
+def test_unusable_windows_are_flagged(
+    rg1: ImageInput, centre: str, width: str, severity: Severity
+) -> None:
+    ds = copy.deepcopy(rg1.header)
+    for keyword, value in (("WindowCenter", centre), ("WindowWidth", width)):
+        tag = Tag(ds.data_element(keyword).tag)  # type: ignore[union-attr]
+        data = value.encode() + (b" " if len(value) % 2 else b"")
+        ds[tag] = RawDataElement(tag, "DS", len(data), data, 0, False, True, True, False)
+    assert _one(header_input(ds), header.check_voi_lut).severity == severity
+
+
+def test_voi_lut_rate_on_open_i_headers(shared_data: Path) -> None:
+    rates = _rates(list(header_table(shared_data, "nlmcxr_dicom_metadata.csv.gz", 1500, step=5)))
+    # 355 of 7,469 Open-i headers (4.8 %) carry neither a window nor a VOI LUT.
+    assert 0.02 < rates["check_voi_lut"] < 0.08
