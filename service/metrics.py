@@ -47,3 +47,9 @@ LLM_COST = Counter("radqc_llm_cost_total", "LLM cost in configured currency unit
 LLM_SECONDS = Histogram(
     "radqc_llm_call_seconds", "Latency of LLM calls", ["engine"], buckets=_SECONDS
 )
+LLM_FAILURES = Counter(
+    "radqc_llm_call_failures_total",
+    "LLM calls that reached the endpoint and failed, by engine configuration and kind "
+    "(timeout, http_429, http_5xx, http_4xx, connection, format_rejected, malformed)",
+    ["engine", "kind"],
+)

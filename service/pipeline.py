@@ -138,11 +138,14 @@ class Pipeline:
             assert item is not None
             for engine_name, findings in results.items():
                 replace_findings(session, item, engine_name, "item", findings)
-            item.status = ItemStatus.DONE
-            item.processed_at = utcnow()
+            # Done once every engine configured for the item has run (DESIGN section 4): with
+            # an LLM part the item stays processing until the llm job finishes it.
+            waits_for_llm = item.kind in self.llm_kinds
+            item.status = ItemStatus.PROCESSING if waits_for_llm else ItemStatus.DONE
+            item.processed_at = None if waits_for_llm else utcnow()
             item.error = None
             self.publisher.publish(session, item)
-            if item.kind in self.llm_kinds:
+            if waits_for_llm:
                 queue.enqueue(
                     session,
                     "llm",

@@ -5,6 +5,10 @@ The server runs in a separate process so this process's CPU time is the client's
 full report path: de-identification, prompt rendering, the openai client, JSON validation).
 
     .venv/bin/python bench/llm/bench_llm.py [--calls 256] [--concurrency 32] [--delay 1.0]
+        [--images ../shared/data/cxr]
+
+``--images`` also times the image path's CPU work per film (decode, display, burned-in text
+redaction, downscale, PNG), which runs in a thread beside the event loop.
 """
 
 from __future__ import annotations
@@ -99,11 +103,37 @@ async def run(url: str, calls: int, concurrency: int) -> tuple[float, float, int
     return wall, cpu, ok
 
 
+def image_cpu(folder: str, max_side: int = 768) -> tuple[int, float, float]:
+    """(films, mean ms per film for render + redaction, of which redaction) over ``folder``."""
+    from pathlib import Path
+
+    from service.engines.llm.redact import redact
+    from service.engines.llm.render import RenderError, load_display, render_png
+
+    total = redaction = 0.0
+    films = 0
+    for path in sorted(Path(folder).glob("*.dcm")):
+        try:
+            render_png(str(path), max_side)  # warm-up: decoders, caches
+        except RenderError:
+            continue
+        t0 = time.process_time()
+        render_png(str(path), max_side)
+        total += time.process_time() - t0
+        display = load_display(str(path))
+        t0 = time.process_time()
+        redact(display)
+        redaction += time.process_time() - t0
+        films += 1
+    return films, 1000 * total / max(films, 1), 1000 * redaction / max(films, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=256)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--delay", type=float, default=1.0)
+    parser.add_argument("--images", help="a folder of DICOM films: time the image path too")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -131,6 +161,11 @@ def main() -> None:
         f"{100 * throughput / ideal:5.1f}% (target >= 90%)"
     )
     print(f"client CPU/call   {cpu_ms:6.2f} ms        target <= 5.00 ms")
+    if args.images:
+        films, render_ms, redact_ms = image_cpu(args.images)
+        print(
+            f"image CPU/film    {render_ms:6.1f} ms (redaction {redact_ms:.1f} ms), {films} films"
+        )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import asyncio
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tests.support.servers import serve_app
 
@@ -60,8 +60,8 @@ class LLMServer:
         fmt = (body.get("response_format") or {}).get("type", "")
         if reply.reject_format_type and fmt == reply.reject_format_type:
             return JSONResponse({"error": {"message": f"{fmt} unsupported"}}, status_code=400)
-        if reply.drop:
-            raise ConnectionResetError("scripted drop")
+        if reply.drop:  # headers out, then the connection closes mid-body
+            return StreamingResponse(_dropped(), media_type="application/json")
         if reply.status != 200:
             return JSONResponse(
                 {"error": {"message": "scripted"}}, status_code=reply.status, headers=reply.headers
@@ -86,6 +86,11 @@ class LLMServer:
                 },
             }
         )
+
+
+async def _dropped() -> AsyncIterator[bytes]:
+    yield b'{"id": "cmpl-'
+    raise ConnectionResetError("scripted drop")
 
 
 @contextmanager

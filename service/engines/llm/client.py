@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import openai
 
 from service.engines.llm.breaker import CircuitBreaker
@@ -25,7 +27,15 @@ FORMATS = ("json_schema", "json_object", "text")
 
 
 class LLMUnavailable(EngineError):
-    """The endpoint could not be reached or kept failing; the LLM part must be retried later."""
+    """The endpoint could not be reached or kept failing; the LLM part must be retried later.
+
+    ``calls`` are the attempts that reached the server before giving up (each with its error):
+    they happened and cost time (and maybe money), so the caller meters them.
+    """
+
+    def __init__(self, message: str, calls: Sequence[Completion] = ()) -> None:
+        super().__init__(message)
+        self.calls: list[Completion] = list(calls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +52,20 @@ class LLMConfig:
     backoff_max: float = 30.0
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
+    samples: int = 1  # self-consistency: independent answers per question
 
 
 @dataclass(frozen=True, slots=True)
 class Completion:
+    """One attempt that reached the server. A failed one has ``error`` (what happened) and
+    ``failure`` (its kind, a metrics label); tokens are 0 when the server did not report them."""
+
     text: str
     tokens_in: int
     tokens_out: int
     latency_s: float
+    error: str | None = None
+    failure: str | None = None  # timeout | http_429 | http_5xx | http_4xx | connection | ...
 
 
 def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
@@ -80,8 +96,14 @@ class LLMClient:
     async def close(self) -> None:
         await self._client.close()
 
-    async def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any]) -> Completion:
-        """One chat completion, retried on 429, 5xx, timeouts and dropped connections."""
+    async def complete(
+        self, messages: list[dict[str, Any]], schema: dict[str, Any]
+    ) -> list[Completion]:
+        """One chat completion, retried on 429, 5xx, timeouts and dropped connections.
+
+        Returns every attempt that reached the server, the answer last; failed attempts carry
+        their error. On giving up, :class:`LLMUnavailable` carries the failed attempts.
+        """
         if not self.breaker.allow():
             raise LLMUnavailable("LLM circuit breaker open: endpoint failing, retry later")
         try:
@@ -92,42 +114,57 @@ class LLMClient:
         self.breaker.success()
         return done
 
-    async def _complete(self, messages: list[dict[str, Any]], schema: dict[str, Any]) -> Completion:
+    async def _complete(
+        self, messages: list[dict[str, Any]], schema: dict[str, Any]
+    ) -> list[Completion]:
+        attempts: list[Completion] = []
+        tries = 0  # failed tries that count against max_attempts (format fallbacks do not)
         async with self._limit:
-            attempt = 0
             while True:
-                attempt += 1
+                started = time.perf_counter()
                 try:
-                    return await self._once(messages, schema)
-                except openai.BadRequestError:
-                    if self._format_index + 1 >= len(FORMATS):
-                        raise
-                    self._format_index += 1
-                    log.info("response_format unsupported; falling back to %s", self._fmt())
-                except (openai.RateLimitError, openai.InternalServerError) as exc:
-                    header = exc.response.headers.get("retry-after")
-                    await self._wait_or_give_up(attempt, header, exc)
-                except openai.APIStatusError as exc:
-                    if exc.status_code < 500:
-                        raise LLMUnavailable(
-                            f"LLM endpoint refused: HTTP {exc.status_code}"
-                        ) from exc
-                    await self._wait_or_give_up(
-                        attempt, exc.response.headers.get("retry-after"), exc
-                    )
-                except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                    await self._wait_or_give_up(attempt, None, exc)
+                    attempts.append(await self._once(messages, schema, started))
+                    return attempts
+                except openai.APIError as exc:
+                    failed = _failed_attempt(exc, time.perf_counter() - started)
+                    if failed is not None:
+                        attempts.append(failed)
+                    if self._fall_back(exc):
+                        continue
+                    tries += 1
+                    await self._wait_or_give_up(exc, tries, attempts)
+
+    def _fall_back(self, exc: openai.APIError) -> bool:
+        """A 400 while a response_format is sent: try the next, simpler output format."""
+        if not isinstance(exc, openai.BadRequestError) or self._format_index + 1 >= len(FORMATS):
+            return False
+        self._format_index += 1
+        log.info("response_format unsupported; falling back to %s", self._fmt())
+        return True
+
+    async def _wait_or_give_up(
+        self, exc: openai.APIError, tries: int, attempts: list[Completion]
+    ) -> None:
+        """Retry 429, 5xx, timeouts and lost connections with backoff; give up on other 4xx or
+        after ``max_attempts`` tries."""
+        retry_after = None
+        if isinstance(exc, openai.APIStatusError):
+            if exc.status_code < 500 and exc.status_code != 429:
+                raise LLMUnavailable(
+                    f"LLM endpoint refused: HTTP {exc.status_code}", attempts
+                ) from exc
+            retry_after = exc.response.headers.get("retry-after")
+        if tries >= self.config.max_attempts:
+            raise LLMUnavailable(f"LLM endpoint failed {tries} times: {exc}", attempts) from exc
+        cfg = self.config
+        await asyncio.sleep(retry_delay(tries, retry_after, cfg.backoff_base, cfg.backoff_max))
 
     def _fmt(self) -> str:
         return FORMATS[self._format_index]
 
-    async def _wait_or_give_up(self, attempt: int, retry_after: str | None, exc: Exception) -> None:
-        if attempt >= self.config.max_attempts:
-            raise LLMUnavailable(f"LLM endpoint failed {attempt} times: {exc}") from exc
-        cfg = self.config
-        await asyncio.sleep(retry_delay(attempt, retry_after, cfg.backoff_base, cfg.backoff_max))
-
-    async def _once(self, messages: list[dict[str, Any]], schema: dict[str, Any]) -> Completion:
+    async def _once(
+        self, messages: list[dict[str, Any]], schema: dict[str, Any], started: float
+    ) -> Completion:
         kwargs: dict[str, Any] = {}
         fmt = self._fmt()
         if fmt == "json_schema":
@@ -137,7 +174,6 @@ class LLMClient:
             }
         elif fmt == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
-        started = time.perf_counter()
         resp = await self._client.chat.completions.create(
             model=self.config.model,
             messages=messages,  # type: ignore[arg-type]
@@ -154,3 +190,22 @@ class LLMClient:
             tokens_out=usage.completion_tokens if usage else 0,
             latency_s=latency,
         )
+
+
+def _failed_attempt(exc: openai.APIError, latency: float) -> Completion | None:
+    """The metering record of a failed attempt, or None when the request never reached the
+    server (connection refused, name not resolved, connect timeout)."""
+    if isinstance(exc, openai.APIStatusError):
+        code = exc.status_code
+        if isinstance(exc, openai.BadRequestError):
+            kind = "format_rejected"
+        elif code == 429:
+            kind = "http_429"
+        else:
+            kind = "http_5xx" if code >= 500 else "http_4xx"
+        return Completion("", 0, 0, latency, f"HTTP {code}", kind)
+    if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+        return None
+    if isinstance(exc, openai.APITimeoutError):
+        return Completion("", 0, 0, latency, "timed out", "timeout")
+    return Completion("", 0, 0, latency, f"connection lost: {exc}", "connection")

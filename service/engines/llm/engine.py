@@ -8,17 +8,19 @@ the caller can leave the LLM part queued.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 from service.engines.base import Finding, ImageInput, ReportInput
 from service.engines.llm import prompts
-from service.engines.llm.ask import ask
+from service.engines.llm.ask import ask_samples
 from service.engines.llm.client import Completion, LLMClient
+from service.engines.llm.consensus import Support
 from service.engines.llm.deid import deidentify
 from service.engines.llm.merge import Mode, merge
-from service.engines.llm.render import render_png
+from service.engines.llm.render import RenderError, render_png
 from service.taxonomy import Kind, Severity, codes_for
 
 ENGINE_NAME = "llm"
@@ -44,19 +46,28 @@ class _LLMEngine:
         self.codes = codes_for(self.kind)
         self.allowed = frozenset(c.code for c in self.codes)
         self.name = ENGINE_NAME
-        self.version = f"{client.config.model}+{self.template.name}@{self.template.sha}+{mode}"
+        self.samples = client.config.samples
+        # The configuration that produced a finding: model, prompt (hash), merge policy and,
+        # with self-consistency, the number of samples.
+        suffix = f"+n{self.samples}" if self.samples > 1 else ""
+        self.version = (
+            f"{client.config.model}+{self.template.name}@{self.template.sha}+{mode}{suffix}"
+        )
 
     async def _review(
         self, messages: list[dict[str, Any]], rules: list[Finding], text: str
     ) -> LLMResult:
-        answer = await ask(self.client, messages, self.allowed)
+        answer = await ask_samples(self.client, messages, self.allowed, self.samples)
         if answer.output is None:
             return LLMResult(list(rules), answer.calls, answer.error)
+        support = answer.consensus.findings if answer.consensus else {}
         own = [
             self._finding(f.code, f.severity, f.message, f.quote, f.confidence, text)
             for f in answer.output.findings
         ]
-        return LLMResult(merge(self.mode, rules, answer.output, own), answer.calls)
+        own = [_with_support(f, support.get(f.code)) for f in own]
+        verdicts = answer.consensus.verdicts if answer.consensus else None
+        return LLMResult(merge(self.mode, rules, answer.output, own, verdicts), answer.calls)
 
     def _system(self, rules: list[Finding], **extra: Any) -> str:
         # In "review" mode the model works alone: it is not shown the rule findings.
@@ -81,6 +92,15 @@ class _LLMEngine:
         )
 
 
+def _with_support(f: Finding, support: Support | None) -> Finding:
+    if support is None:
+        return f
+    evidence = [{**f.evidence[0], "self_consistency": support.evidence()}, *f.evidence[1:]]
+    return Finding(
+        f.code, f.severity, f.message, evidence, f.confidence, f.engine, f.engine_version
+    )
+
+
 class LLMReportEngine(_LLMEngine):
     """Reviews de-identified report text; the text is fenced as data in the user message."""
 
@@ -100,17 +120,24 @@ class LLMReportEngine(_LLMEngine):
 
 
 class LLMImageEngine(_LLMEngine):
-    """Reviews the rendered pixels only; no header value is sent."""
+    """Reviews the rendered pixels only, burned-in text blacked out; no header value is sent.
+
+    An image that cannot be rendered is an engine error on the item (it would fail the same
+    way on every retry), not an unavailable endpoint.
+    """
 
     kind: Kind = "image"
-    template_name = "image_review.v1"
+    template_name = "image_review.v2"
 
     def __init__(self, client: LLMClient, mode: Mode = "both", max_side: int = 768) -> None:
         super().__init__(client, mode)
         self.max_side = max_side
 
     async def review(self, item: ImageInput, rule_findings: list[Finding]) -> LLMResult:
-        png = render_png(item.path, self.max_side)
+        try:  # CPU work off the shared event loop, so other calls keep flowing
+            png = await asyncio.to_thread(render_png, item.path, self.max_side, item)
+        except RenderError as exc:
+            return LLMResult(list(rule_findings), [], f"image not rendered: {exc}")
         url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self._system(rule_findings)},

@@ -31,6 +31,9 @@ def llm_config(settings: Settings, kind: Kind) -> LLMConfig | None:
         timeout=getattr(settings, f"llm_{kind}_timeout_seconds"),
         concurrency=getattr(settings, f"llm_{kind}_concurrency"),
         max_attempts=settings.llm_max_attempts,
+        breaker_threshold=settings.llm_breaker_failures,
+        breaker_cooldown=settings.llm_breaker_open_seconds,
+        samples=getattr(settings, f"llm_{kind}_samples"),
     )
 
 

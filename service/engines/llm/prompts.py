@@ -6,6 +6,7 @@ visible on each finding.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
@@ -24,11 +25,19 @@ class PromptTemplate:
         return hashlib.sha256(self.source.encode()).hexdigest()[:12]
 
     def render(self, **context: Any) -> str:
-        env = jinja2.Environment(
-            autoescape=False,  # noqa: S701 - a prompt, not HTML
-            undefined=jinja2.StrictUndefined,
-        )
-        return env.from_string(self.source).render(**context)
+        return _compiled(self.source).render(**context)
+
+
+_ENV = jinja2.Environment(
+    autoescape=False,  # noqa: S701 - a prompt, not HTML
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> jinja2.Template:
+    """Compiling a template cost ~2 ms, more than the rest of a call's client work (bench/llm)."""
+    return _ENV.from_string(source)
 
 
 def load(name: str) -> PromptTemplate:

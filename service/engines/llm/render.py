@@ -2,7 +2,8 @@
 
 Why: models see display pixels, so the image must look as a radiologist's viewer shows it:
 rescale (Modality LUT), then the VOI LUT or window (else the full range), then MONOCHROME1
-inverted so bone is bright. Only pixels go out; no header value is embedded in the PNG.
+inverted so bone is bright. Burned-in text is blacked out first (:mod:`.redact`, always on). Only
+pixels go out; no header value is embedded in the PNG.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import io
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from service.engines.base import ImageInput
+from service.engines.llm.redact import downscale, redact
 from service.errors import EngineError
 
 
@@ -44,15 +46,23 @@ def display_array(ds: Dataset) -> NDArray[np.uint8]:
     return np.asarray(np.round(scaled * 255.0), dtype=np.uint8)
 
 
-def render_png(path: str, max_side: int = 768) -> bytes:
-    """PNG bytes of the image at ``path``, longest side at most ``max_side``; no metadata."""
-    ds = dcmread(path, force=True)
+def load_display(path: str) -> NDArray[np.uint8]:
+    """The 8-bit display image of the DICOM file at ``path``."""
+    try:
+        ds = dcmread(path, force=True)
+    except Exception as exc:  # a file that is not readable DICOM fails the same way every time
+        raise RenderError(f"cannot read the DICOM file: {exc}") from exc
     if "TransferSyntaxUID" not in ds.file_meta:  # files written without a meta header
         ds.file_meta.TransferSyntaxUID = (
             ImplicitVRLittleEndian if ds.is_implicit_VR else ExplicitVRLittleEndian
         )
-    image = Image.fromarray(display_array(ds), mode="L")
-    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return display_array(ds)
+
+
+def render_png(path: str, max_side: int = 768, item: ImageInput | None = None) -> bytes:
+    """PNG bytes of the image at ``path``, burned-in text redacted (always), longest side at
+    most ``max_side``; no metadata. ``item`` lets the rules engine's text check add its regions."""
+    image = downscale(redact(load_display(path), item), max_side)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()

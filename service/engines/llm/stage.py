@@ -1,10 +1,14 @@
 """The LLM part of an item as its own durable job (kind ``llm``).
 
-Why a separate job: the rules result is written and published at once; the LLM part follows. If
-the endpoint is down, :class:`LLMUnavailable` fails the job and the queue retries it with backoff
-while the rules result stands. When it succeeds, the LLM findings (and the rule findings it
-rejected, in verify/both modes) are written in one transaction with the call metering, and the
-item's Observations are republished (the publisher versions them).
+Why a separate job: the rules result is written and published at once; the LLM part follows,
+and the item stays ``processing`` until it has run (then ``done``, DESIGN section 4). If the
+endpoint is down, :class:`LLMUnavailable` fails the job and the queue retries it with backoff
+while the rules result stands; the attempts that reached the endpoint are metered first (an
+``llm_calls`` row each, with its error). When it succeeds, the LLM findings (and the rule
+findings it rejected, in verify/both modes) are written in one transaction with the call
+metering and the item's status, and the item's Observations are republished (the publisher
+versions them). A malformed answer (after its corrective retry) or an unrenderable image is an
+engine error on the item: the item is ``done`` with ``error`` set and the rules result kept.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service import metrics
 from service.engines.base import Finding, ImageInput, ReportInput
+from service.engines.llm.client import Completion, LLMUnavailable
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
 from service.engines.llm.runner import LoopRunner
 from service.findings import replace_findings
 from service.models import Finding as FindingRow
-from service.models import Item, LLMCall
+from service.models import Item, ItemStatus, LLMCall, utcnow
 from service.pipeline import Pipeline
 from service.taxonomy import Severity
 
@@ -50,16 +56,26 @@ class LLMStage:
     runner: LoopRunner = field(default_factory=LoopRunner)
 
     def process(self, item_id: int) -> None:
-        """Run the LLM part of ``item_id``; LLMUnavailable propagates so the job is retried."""
+        """Run the LLM part of ``item_id``; LLMUnavailable propagates so the job is retried
+        (the attempts that reached the endpoint are metered first: they happened)."""
         qc_input = self.pipeline._start_llm(item_id)
         rules = self._rule_findings(item_id)
         engine: LLMReportEngine | LLMImageEngine | None = (
             self.image_engine if isinstance(qc_input, ImageInput) else self.report_engine
         )
-        if engine is None:
+        if engine is None:  # the LLM was switched off for this kind since the job was queued
+            self._store(item_id, None, rules, LLMResult(list(rules)))
             return
-        result = self.runner.run(self._review(engine, qc_input, rules))
-        self._store(item_id, engine, rules, result)
+        try:
+            result = self.runner.run(self._review(engine, qc_input, rules))
+        except LLMUnavailable as exc:
+            self._meter_failed(item_id, engine, exc.calls)
+            raise
+        try:
+            self._store(item_id, engine, rules, result)
+        except Exception:  # rolled back: the calls still happened, and the job will run again
+            self._meter_failed(item_id, engine, result.calls)
+            raise
 
     async def _review(
         self,
@@ -98,42 +114,78 @@ class LLMStage:
     def _store(
         self,
         item_id: int,
-        engine: LLMReportEngine | LLMImageEngine,
+        engine: LLMReportEngine | LLMImageEngine | None,
         rules: list[Finding],
         result: LLMResult,
     ) -> None:
-        prices = (self.prices or {}).get(engine.kind, Prices())
+        """Findings, metering and the item's status in one transaction; then republish."""
         with self.pipeline.db.transaction() as session:
             item = session.get(Item, item_id)
             assert item is not None
-            for n, call in enumerate(result.calls):
-                cost = prices.cost(call.tokens_in, call.tokens_out)
-                last = n == len(result.calls) - 1
-                error = result.error if last else None
-                session.add(
-                    LLMCall(
-                        item_id=item_id,
-                        kind=engine.kind,
-                        engine_version=engine.version,
-                        tokens_in=call.tokens_in,
-                        tokens_out=call.tokens_out,
-                        latency_ms=call.latency_s * 1000,
-                        cost=cost,
-                        error=error,
-                    )
-                )
-                metrics.LLM_CALLS.labels(engine.version, "error" if error else "ok").inc()
-                metrics.LLM_TOKENS.labels(engine.version, "in").inc(call.tokens_in)
-                metrics.LLM_TOKENS.labels(engine.version, "out").inc(call.tokens_out)
-                metrics.LLM_COST.labels(engine.version).inc(cost)
-                metrics.LLM_SECONDS.labels(engine.version).observe(call.latency_s)
+            if engine is not None:
+                self._add_calls(session, item_id, engine, result.calls)
             if result.error is not None:
                 item.error = f"llm: {result.error}"[:2000]
-            else:
+            elif engine is not None:
                 # Rule findings the model rejected go; confirmed ones carry its verdict.
                 kept_rules = [f for f in result.findings if f.engine == "rules"]
                 replace_findings(session, item, "rules", "item", kept_rules)
                 llm = [f for f in result.findings if f.engine != "rules"]
                 replace_findings(session, item, "llm", "item", llm)
+                item.error = None
+            # Every engine configured for the item has now run (DESIGN section 4).
+            item.status = ItemStatus.DONE
+            item.processed_at = utcnow()
             self.pipeline.publisher.publish(session, item)
+        if engine is not None:
+            self._count(engine, result.calls)
         log.info("item %s llm part done (%d calls)", item_id, len(result.calls))
+
+    def _meter_failed(
+        self, item_id: int, engine: LLMReportEngine | LLMImageEngine, calls: list[Completion]
+    ) -> None:
+        """Meter the attempts of a review that gave up (the job will be retried)."""
+        if not calls:
+            return
+        try:
+            with self.pipeline.db.transaction() as session:
+                self._add_calls(session, item_id, engine, calls)
+        except Exception:  # the original error matters more; the queue retries the job
+            log.exception("item %s: could not meter %d failed LLM calls", item_id, len(calls))
+            return
+        self._count(engine, calls)
+
+    def _add_calls(
+        self,
+        session: Session,
+        item_id: int,
+        engine: LLMReportEngine | LLMImageEngine,
+        calls: list[Completion],
+    ) -> None:
+        prices = (self.prices or {}).get(engine.kind, Prices())
+        session.add_all(
+            LLMCall(
+                item_id=item_id,
+                kind=engine.kind,
+                engine_version=engine.version,
+                tokens_in=call.tokens_in,
+                tokens_out=call.tokens_out,
+                latency_ms=call.latency_s * 1000,
+                cost=prices.cost(call.tokens_in, call.tokens_out),
+                error=call.error,
+            )
+            for call in calls
+        )
+
+    def _count(self, engine: LLMReportEngine | LLMImageEngine, calls: list[Completion]) -> None:
+        """Prometheus counters, once the rows are committed."""
+        prices = (self.prices or {}).get(engine.kind, Prices())
+        version = engine.version
+        for call in calls:
+            metrics.LLM_CALLS.labels(version, "error" if call.error else "ok").inc()
+            if call.error:
+                metrics.LLM_FAILURES.labels(version, call.failure or "other").inc()
+            metrics.LLM_TOKENS.labels(version, "in").inc(call.tokens_in)
+            metrics.LLM_TOKENS.labels(version, "out").inc(call.tokens_out)
+            metrics.LLM_COST.labels(version).inc(prices.cost(call.tokens_in, call.tokens_out))
+            metrics.LLM_SECONDS.labels(version).observe(call.latency_s)

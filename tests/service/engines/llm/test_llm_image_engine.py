@@ -81,3 +81,21 @@ def test_image_review_sends_pixels_and_no_identifying_header(shared_data: Path) 
         if len(value.strip()) >= 4:  # a one-character id occurs in any base64 text
             assert value not in text
     assert "cxr.field_of_view" in srv.requests[0]["messages"][0]["content"]
+
+
+def test_an_image_without_pixels_is_an_engine_error_and_nothing_is_sent(
+    shared_data: Path,
+) -> None:
+    path = shared_data / "cxr/header_only/openrem_DX-Im-Carestream_DRX_chest_AP_nopixels.dcm"
+    with llm_server() as (srv, url):
+
+        async def go() -> LLMResult:
+            client = LLMClient(LLMConfig(base_url=url, model="vision-model"))
+            try:
+                return await LLMImageEngine(client).review(image_input(path), [])
+            finally:
+                await client.close()
+
+        result = asyncio.run(go())
+    assert result.error is not None and result.error.startswith("image not rendered")
+    assert result.calls == [] and srv.requests == []

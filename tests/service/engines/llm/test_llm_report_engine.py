@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -252,3 +253,25 @@ def test_breaker_opens_after_failures_and_stops_calling(server: tuple[LLMServer,
     errors = asyncio.run(go())
     assert len(errors) == 4 and len(srv.requests) == 2  # calls 3 and 4 never left
     assert "breaker open" in errors[-1]
+
+
+def test_every_attempt_that_reached_the_server_is_returned(server: tuple[LLMServer, str]) -> None:
+    srv, url = server
+    srv.push(Reply(status=429, headers={"Retry-After": "0"}), Reply(drop=True), Reply(content=GOOD))
+    result = _run(url, TEXT)
+    assert result.error is None
+    assert [(c.failure, c.error is None) for c in result.calls] == [
+        ("http_429", False),
+        ("connection", False),
+        (None, True),
+    ]
+    assert result.calls[0].tokens_in == 0 and result.calls[2].tokens_in > 0
+
+
+def test_a_server_that_cannot_be_reached_is_not_metered() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(LLMUnavailable) as caught:
+        _run(f"http://127.0.0.1:{port}/v1", TEXT, max_attempts=2)
+    assert caught.value.calls == []  # nothing reached a server: no llm_calls rows
