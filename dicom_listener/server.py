@@ -7,6 +7,8 @@ their own threads. ``stop()`` refuses new associations and lets those in progres
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 from typing import Any, Final
 
@@ -27,6 +29,16 @@ logger = logging.getLogger(__name__)
 _POLL_SECONDS: Final = 0.05
 
 
+class SharedPortServer(ThreadedAssociationServer):
+    """Binds with SO_REUSEPORT, so that several listener processes accept on one port and the
+    kernel spreads new associations over them (``RADQC_DICOM_LISTENER_PROCESSES``)."""
+
+    def server_bind(self) -> None:
+        assert self.socket is not None
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
 class StorageSCP:
     """Accepts C-ECHO and chest X-ray C-STOREs on ``settings.dicom_host:dicom_port``."""
 
@@ -34,6 +46,7 @@ class StorageSCP:
         self, settings: Settings, db: Database, files: FileStore, options: QueueOptions
     ) -> None:
         self._settings = settings
+        self._files = files
         self._receiver = InstanceReceiver(db, files, options)
         self._ae = self._build_ae(settings)
         self._server: ThreadedAssociationServer | None = None
@@ -62,17 +75,24 @@ class StorageSCP:
         """Bind and listen, then return. Port 0 binds an ephemeral port (see :attr:`port`)."""
         if self._server is not None:
             raise RadqcError("the Storage SCP is already running")
+        swept = self._files.sweep_incoming()
+        if swept:
+            logger.warning("removed %d partial file(s) left by an earlier crash", swept)
         address = (self._settings.dicom_host, self._settings.dicom_port)
+        shared = self._settings.dicom_listener_processes > 1
         try:
-            server = self._ae.start_server(
+            server = self._ae.make_server(
                 address,
-                block=False,
-                evt_handlers=self._handlers(),
                 ae_title=self._settings.dicom_ae_title,
+                evt_handlers=self._handlers(),
+                server_class=SharedPortServer if shared else ThreadedAssociationServer,
             )
         except OSError as exc:
             raise RadqcError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from exc
-        assert server is not None  # block=False always returns the server
+        # What AE.start_server(block=False) does after make_server; the server's shutdown()
+        # removes itself from that list again.
+        self._ae._servers.append(server)
+        threading.Thread(target=server.serve_forever, name="dicom-acceptor", daemon=True).start()
         self._server = server
         self._port = int(server.server_address[1])
         logger.info(

@@ -119,6 +119,17 @@ def _schedule_study_check(
     )
 
 
+def _queue_item(session: Session, options: QueueOptions, **fields: Any) -> Item:
+    """A new queued item with ``fields`` and its QC job, in the caller's transaction."""
+    item = Item(status=ItemStatus.QUEUED, **fields)
+    session.add(item)
+    session.flush()
+    queue.enqueue(
+        session, queue.QC, f"item:{item.id}", item_id=item.id, max_attempts=options.max_attempts
+    )
+    return item
+
+
 def store_instance(
     session: Session, received: ReceivedInstance, options: QueueOptions
 ) -> IngestResult:
@@ -153,9 +164,10 @@ def store_instance(
     )
     session.add(instance)
     session.flush()
-    item = Item(
+    item = _queue_item(
+        session,
+        options,
         kind="image",
-        status=ItemStatus.QUEUED,
         instance_id=instance.id,
         study_id=study.id,
         sop_instance_uid=received.sop_instance_uid,
@@ -163,11 +175,6 @@ def store_instance(
         accession=received.accession,
         conflict=version > 1,
         received_at=now,
-    )
-    session.add(item)
-    session.flush()
-    queue.enqueue(
-        session, queue.QC, f"item:{item.id}", item_id=item.id, max_attempts=options.max_attempts
     )
     _schedule_study_check(session, study, options, now)
     outcome = Outcome.NEW_VERSION if version > 1 else Outcome.CREATED
@@ -215,20 +222,16 @@ def store_report(session: Session, received: ReceivedReport, options: QueueOptio
     )
     session.add(row)
     session.flush()
-    item = Item(
+    item = _queue_item(
+        session,
+        options,
         kind="report",
-        status=ItemStatus.QUEUED,
         report_version_id=row.id,
         report_id=received.report_id,
         report_version=version,
         accession=received.accession,
         study_instance_uid=received.study_instance_uid,
         received_at=now,
-    )
-    session.add(item)
-    session.flush()
-    queue.enqueue(
-        session, queue.QC, f"item:{item.id}", item_id=item.id, max_attempts=options.max_attempts
     )
     outcome = Outcome.NEW_VERSION if version > 1 else Outcome.CREATED
     return IngestResult(outcome, item.id, version)

@@ -9,6 +9,10 @@ over 4 concurrent associations (4 storescu processes, 50 files each), to:
   after each run.
 - DCMTK ``storescp +B`` (bit-preserving) with TCP_NODELAY=1: the fair baseline (see NOTES.md).
   It writes each file but does not fsync it.
+- the same with ``sync FILE`` run before each C-STORE response (``--exec-on-reception
+  --exec-sync``): storescp with the durability radqc promises (plus a process spawn per file).
+- a bare pynetdicom SCP configured like radqc's (bench/ingest/pynetdicom_scp.py) that writes the
+  received bytes as storescp +B does: the ceiling of the stack radqc's listener is built on.
 
 Usage: ``.venv/bin/python bench/ingest/run.py [--files 200] [--repeats 3] [--keep]``.
 """
@@ -106,8 +110,16 @@ def wait_for_echo(port: int, process: subprocess.Popen[bytes], timeout: float = 
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of its running children (the extra listener processes)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    total = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += cpu_seconds(int(child))
+            except FileNotFoundError:  # it exited meanwhile
+                continue
+    return total
 
 
 @contextmanager
@@ -131,7 +143,9 @@ def running(
 
 
 @contextmanager
-def radqc(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+def radqc(
+    work: Path, *, processes: int = 1
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
     data = work / "radqc-data"
     data.mkdir()  # `radqc listen` waits for its database folder to exist before migrating
     port = free_port()
@@ -142,6 +156,7 @@ def radqc(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[
         RADQC_WORKERS="0",
         RADQC_DATABASE_URL="",
         RADQC_DICOM_ALLOWED_AE_TITLES="",
+        RADQC_DICOM_LISTENER_PROCESSES=str(processes),
     )
     database = data / "radqc.sqlite3"
 
@@ -155,21 +170,72 @@ def radqc(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[
         return sum(1 for (path,) in rows if (data / "dicom" / path).is_file())
 
     with running([str(RADQC), "listen"], env, work / "radqc.log", port) as process:
+        if processes > 1:  # C-ECHO answered by one of them: wait for the others too
+            wait_for_log(work / "radqc.log", "listening on", processes)
         yield port, process, committed
 
 
 @contextmanager
-def storescp(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+def radqc_2_processes(
+    work: Path,
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    with radqc(work, processes=2) as receiver:
+        yield receiver
+
+
+def wait_for_log(log: Path, text: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count(text) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} x {text!r} not in {log} after {timeout} s")
+        time.sleep(0.2)
+
+
+@contextmanager
+def storescp(
+    work: Path, *, fsync: bool = False
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
     out = work / "storescp-data"
     out.mkdir()
     port = free_port()
     env = dict(os.environ, TCP_NODELAY="1")
     command = [str(DCMTK / "storescp"), "+B", "-aet", "RADQC", "-od", str(out), str(port)]
+    if fsync:
+        # `sync FILE` fsyncs the received file; --exec-sync runs it before the C-STORE response
+        # is sent (checked: "-xcr 'sleep 0.2' -xs" holds every response back 0.2 s).
+        command[1:1] = ["--exec-on-reception", "sync #p/#f", "--exec-sync"]
     with running(command, env, work / "storescp.log", port) as process:
         yield port, process, lambda: sum(1 for path in out.iterdir() if path.is_file())
 
 
-RECEIVERS = {"radqc": radqc, "storescp +B": storescp}
+@contextmanager
+def storescp_fsync(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    with storescp(work, fsync=True) as receiver:
+        yield receiver
+
+
+@contextmanager
+def bare_pynetdicom(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    out = work / "pynetdicom-data"
+    out.mkdir()
+    port = free_port()
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("pynetdicom_scp.py")),
+        str(port),
+        str(out),
+    ]
+    with running(command, dict(os.environ), work / "pynetdicom.log", port) as process:
+        yield port, process, lambda: sum(1 for path in out.iterdir() if path.is_file())
+
+
+RECEIVERS = {
+    "radqc": radqc,
+    "radqc 2 procs": radqc_2_processes,
+    "storescp +B": storescp,
+    "storescp +B+fsync": storescp_fsync,
+    "pynetdicom +B": bare_pynetdicom,
+}
 
 
 def send(port: int, files: list[Path], associations: int) -> None:
@@ -215,22 +281,26 @@ def median(results: list[Result]) -> Result:
 def report(results: dict[tuple[str, int], list[Result]]) -> None:
     print()
     print(
-        f"{'receiver':<12} {'assocs':>6} {'files':>5} {'stored':>6} {'files/s':>8} "
+        f"{'receiver':<17} {'assocs':>6} {'files':>5} {'stored':>6} {'files/s':>8} "
         f"{'MB/s':>7} {'CPU ms/file':>11} {'runs (files/s)':<24}"
     )
     for (receiver, associations), runs in results.items():
         best = median(runs)
         spread = ", ".join(f"{run.files_per_second:.1f}" for run in runs)
         print(
-            f"{receiver:<12} {associations:>6} {best.files:>5} {best.stored:>6} "
+            f"{receiver:<17} {associations:>6} {best.files:>5} {best.stored:>6} "
             f"{best.files_per_second:>8.1f} {best.mb_per_second:>7.1f} "
             f"{best.cpu_seconds / best.files * 1000:>11.1f} {spread:<24}"
         )
     print()
     for associations in sorted({key[1] for key in results}):
-        ours = median(results[("radqc", associations)]).files_per_second
-        theirs = median(results[("storescp +B", associations)]).files_per_second
-        print(f"radqc / storescp +B, {associations} association(s): {ours / theirs:.2f}x")
+        for ours_name in (name for name in RECEIVERS if name.startswith("radqc")):
+            ours = median(results[(ours_name, associations)]).files_per_second
+            for baseline in (name for name in RECEIVERS if not name.startswith("radqc")):
+                theirs = median(results[(baseline, associations)]).files_per_second
+                print(
+                    f"{ours_name} / {baseline}, {associations} association(s): {ours / theirs:.2f}x"
+                )
 
 
 def main() -> int:
@@ -262,7 +332,7 @@ def main() -> int:
                     result = measure(receiver, files, associations, work, args.keep)
                     results.setdefault((receiver, associations), []).append(result)
                     print(
-                        f"  {receiver:<12} {associations} assoc run {repeat + 1}: "
+                        f"  {receiver:<17} {associations} assoc run {repeat + 1}: "
                         f"{result.files_per_second:6.1f} files/s, {result.stored} stored",
                         flush=True,
                     )
