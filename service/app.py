@@ -19,7 +19,7 @@ from fhir_adapter.outcome import error_response as fhir_error_response
 from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient
 from service import queue
-from service.api import audits, evaluations, health, items, llm_usage, samples
+from service.api import audits, engines, evaluations, health, items, llm_usage, samples
 from service.api.auth import resolve_tokens
 from service.api.errors import BodySizeLimit, Renderer, install_error_handlers
 from service.components import Components
@@ -29,7 +29,10 @@ from service.engines.llm.factory import build_stage, llm_kinds
 from service.engines.llm.stage import JOB_KIND as LLM_JOB
 from service.engines.rules import RulesEngine, StudyRulesEngine
 from service.loop.audit import AuditService, observation_status
+from service.loop.champion import LiveEngines
+from service.loop.configs import record_at_startup
 from service.loop.evaluation import EvaluationService
+from service.loop.jobs import LoopJobs, loop_jobs
 from service.loop.sampling import AuditSampler, SamplingPlan
 from service.pipeline import Pipeline
 from service.storage import FileStore
@@ -43,7 +46,9 @@ _RENDERERS: dict[str, Renderer] = {"/fhir": fhir_error_response}
 
 
 def build_components(settings: Settings) -> Components:
-    """Create the database engine, file store and QC pipeline for this process."""
+    """Create the database engine, file store and QC pipeline for this process. The pipeline's
+    engines come from the settings; a worker replaces them with the champion's once one is
+    recorded (:mod:`service.loop.champion`)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     files = FileStore(settings.dicom_dir)
@@ -73,6 +78,7 @@ def build_api(components: Components) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        record_at_startup(components.db, components.settings)
         yield
 
     app = FastAPI(
@@ -99,6 +105,7 @@ def build_api(components: Components) -> FastAPI:
     app.include_router(audits.router, prefix="/api/v1", tags=["audits"])
     app.include_router(evaluations.router, prefix="/api/v1", tags=["evaluations"])
     app.include_router(samples.router, prefix="/api/v1", tags=["audits"])
+    app.include_router(engines.router, prefix="/api/v1", tags=["engines"])
     app.include_router(llm_usage.router, tags=["llm"])  # the router carries its full path
     ui.install(app)
     app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
@@ -110,16 +117,25 @@ def build_api(components: Components) -> FastAPI:
 class WorkerBundle:
     worker: Worker
     writeback: WritebackClient | None
+    live: LiveEngines | None = None
+    loop: LoopJobs | None = None
 
     def close(self) -> None:
         if self.writeback is not None:
             self.writeback.close()
+        if self.live is not None:
+            self.live.close()
+        if self.loop is not None:
+            self.loop.close()
 
 
 def build_worker(components: Components, worker_id: str | None = None) -> WorkerBundle:
-    """A worker with a handler for every job kind this deployment produces."""
+    """A worker with a handler for every job kind this deployment produces. Its engines are the
+    champion's once one is recorded, followed between jobs (:mod:`service.loop.champion`)."""
     settings = components.settings
     pipeline = components.pipeline
+    live = LiveEngines(components.db, settings, pipeline, build_stage(settings, pipeline))
+    live.start()
 
     def run_qc(job: queue.ClaimedJob) -> None:
         assert job.item_id is not None
@@ -129,16 +145,9 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
         assert job.study_id is not None
         pipeline.process_study(job.study_id)
 
-    handlers = {queue.QC: run_qc, queue.STUDY: run_study}
-    llm_stage = build_stage(settings, pipeline)
-    if llm_stage is not None:
-        stage = llm_stage
-
-        def run_llm(job: queue.ClaimedJob) -> None:
-            assert job.item_id is not None
-            stage.process(job.item_id)
-
-        handlers[LLM_JOB] = run_llm
+    handlers = {queue.QC: run_qc, queue.STUDY: run_study, LLM_JOB: live.run_llm}
+    loop = loop_jobs(settings, components.db, pipeline)  # shadow, canary, scheduled audit draw
+    handlers.update(loop.handlers)
     writeback = None
     if settings.fhir_writeback_url:
         writeback = WritebackClient(
@@ -149,6 +158,8 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
     def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:
         if job.kind == queue.QC and job.item_id is not None:
             pipeline.mark_failed(job.item_id, error)
+        elif job.kind == LLM_JOB and job.item_id is not None:  # the rule findings stay
+            pipeline.mark_failed(job.item_id, f"llm: {error}")
 
     config = WorkerConfig(
         lease_seconds=settings.job_lease_seconds,
@@ -158,9 +169,15 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
         ),
     )
     worker = Worker(
-        components.db, handlers, config, on_dead_letter=on_dead_letter, worker_id=worker_id
+        components.db,
+        handlers,
+        config,
+        on_dead_letter=on_dead_letter,
+        worker_id=worker_id,
+        on_done=loop.on_done,
+        periodic=[*loop.periodic, live.periodic(settings.engine_refresh_seconds)],
     )
-    return WorkerBundle(worker, writeback)
+    return WorkerBundle(worker, writeback, live, loop)
 
 
 def build_listener(components: Components) -> StorageSCP:

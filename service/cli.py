@@ -1,4 +1,5 @@
-"""The ``radqc`` command: ``serve | api | listen | worker | migrate | evaluate | sample | export``.
+"""The ``radqc`` command: ``serve | api | listen | worker | migrate | evaluate | sample | export``
+(and the champion/challenger commands of :mod:`service.loop.commands`).
 
 ``serve`` runs everything on one machine: the HTTP API and the DICOM listener in this process,
 and ``RADQC_WORKERS`` worker processes that it restarts if they die. SIGTERM or Ctrl-C shuts
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 from service.config import Settings, load_settings
 from service.errors import ConfigurationError, RadqcError
+from service.loop import commands as engine_commands
 
 log = logging.getLogger("radqc")
 _T = TypeVar("_T")
@@ -112,19 +114,40 @@ def _stop_when_orphaned(stop: threading.Event) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
+def _is_supervised() -> bool:
+    """Started by ``serve`` or by a ``listen`` with more listener processes (see _Supervisor)."""
+    return bool(os.environ.get(_PARENT_ENV))
+
+
+def _more_listeners(settings: Settings) -> _Supervisor:
+    """The listener processes beyond this one (RADQC_DICOM_LISTENER_PROCESSES), or none when
+    this process is itself one of them."""
+    count = 0 if _is_supervised() else settings.dicom_listener_processes - 1
+    return _Supervisor("listen", count, dict(os.environ))
+
+
 def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
     from service.app import build_components, build_listener
 
-    _migrate(settings)
+    if not _is_supervised():  # the parent has migrated already
+        _migrate(settings)
     components = build_components(settings)
     listener = build_listener(components)
     stop = threading.Event()
     _on_terminate(stop)
+    _stop_when_orphaned(stop)
     listener.start()
+    others = _more_listeners(settings)
+    others.start()
     log.info(
-        "DICOM listener %s on %s:%d", settings.dicom_ae_title, settings.dicom_host, listener.port
+        "DICOM listener %s on %s:%d (%d process(es))",
+        settings.dicom_ae_title,
+        settings.dicom_host,
+        listener.port,
+        others.count + 1,
     )
     stop.wait()
+    others.stop()
     listener.stop()
     components.db.dispose()
     return 0
@@ -158,10 +181,11 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-class _WorkerSupervisor:
-    """Keeps ``count`` worker processes running; restarts one that dies."""
+class _Supervisor:
+    """Keeps ``count`` processes of ``radqc <command>`` running; restarts one that dies."""
 
-    def __init__(self, count: int, env: dict[str, str]) -> None:
+    def __init__(self, command: str, count: int, env: dict[str, str]) -> None:
+        self.command = command
         self.count = count
         self.env = env
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -170,9 +194,11 @@ class _WorkerSupervisor:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = {**self.env, _PARENT_ENV: str(os.getpid())}
-        return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
+        return subprocess.Popen([sys.executable, "-m", "service.cli", self.command], env=env)
 
     def start(self) -> None:
+        if not self.count:
+            return
         self.procs = [self._spawn() for _ in range(self.count)]
         self.thread.start()
 
@@ -180,7 +206,12 @@ class _WorkerSupervisor:
         while not self.stopping.wait(1.0):
             for i, proc in enumerate(self.procs):
                 if proc.poll() is not None and not self.stopping.is_set():
-                    log.warning("worker %d exited with %s; restarting", proc.pid, proc.returncode)
+                    log.warning(
+                        "%s process %d exited with %s; restarting",
+                        self.command,
+                        proc.pid,
+                        proc.returncode,
+                    )
                     self.procs[i] = self._spawn()
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -192,7 +223,12 @@ class _WorkerSupervisor:
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                log.error("worker %d did not stop in %.0f s; killing it", proc.pid, timeout)
+                log.error(
+                    "%s process %d did not stop in %.0f s; killing it",
+                    self.command,
+                    proc.pid,
+                    timeout,
+                )
                 proc.kill()
 
 
@@ -209,7 +245,9 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     components = build_components(settings)
     listener = build_listener(components)
     listener.start()
-    supervisor = _WorkerSupervisor(settings.workers, dict(os.environ))
+    listeners = _more_listeners(settings)
+    listeners.start()
+    supervisor = _Supervisor("worker", settings.workers, dict(os.environ))
     supervisor.start()
     server = _uvicorn_server(settings, components)
     log.info(
@@ -227,6 +265,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         server.run()  # type: ignore[attr-defined]  # returns on SIGTERM/SIGINT
     finally:
+        listeners.stop()
         listener.stop()
         supervisor.stop()
         components.db.dispose()
@@ -346,6 +385,7 @@ COMMANDS = {
     "sample": (cmd_sample, "draw items for audit now, within the daily quota"),
     "drift": (cmd_drift, "alert when a code's rolling precision or recall is below a floor"),
     "export": (cmd_export, "export the audited items (JSONL, FHIR Bundle, DICOM files)"),
+    **engine_commands.COMMANDS,
 }
 
 
@@ -377,6 +417,7 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--window-days", type=int)  # RADQC_DRIFT_WINDOW_DAYS
         if name == "export":
             cmd.add_argument("--out", required=True, help="folder to write the curated set to")
+        engine_commands.add_arguments(name, cmd)
     return parser
 
 

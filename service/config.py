@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     dicom_ae_title: str = "RADQC"
     dicom_allowed_ae_titles: Annotated[list[str], NoDecode] = Field(default_factory=list)
     dicom_max_associations: int = Field(16, ge=1, le=256)
+    # Listener processes sharing the DICOM port (SO_REUSEPORT): the kernel spreads associations
+    # over them, so concurrent senders use more than one core. One association stays in one
+    # process; a single sender gains nothing (bench/ingest/README.md).
+    dicom_listener_processes: int = Field(1, ge=1, le=32)
 
     api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
 
@@ -58,7 +62,8 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_api_key: str = ""
     # Per item kind (issue 4): empty base URL/model/key fall back to the RADQC_LLM_* values above.
-    # Off until asked for: burned-in text in the pixels is not yet redacted before sending.
+    # Off until asked for. Burned-in text is always blacked out before an image is sent
+    # (service/engines/llm/redact.py; no setting turns that off).
     llm_image_mode: Literal["off", "verify", "review", "both"] = "off"
     llm_image_base_url: str = ""
     llm_image_model: str = ""
@@ -70,6 +75,7 @@ class Settings(BaseSettings):
     llm_image_price_in_per_1k: float = Field(0.0, ge=0)
     llm_image_price_out_per_1k: float = Field(0.0, ge=0)
     llm_image_max_side: int = Field(768, ge=64, le=4096)
+    llm_image_samples: int = Field(1, ge=1, le=16)  # self-consistency: answers per question
     llm_report_mode: Literal["off", "verify", "review", "both"] = "both"
     llm_report_base_url: str = ""
     llm_report_model: str = ""
@@ -80,13 +86,23 @@ class Settings(BaseSettings):
     llm_report_concurrency: int = Field(4, ge=1, le=256)
     llm_report_price_in_per_1k: float = Field(0.0, ge=0)
     llm_report_price_out_per_1k: float = Field(0.0, ge=0)
+    llm_report_samples: int = Field(1, ge=1, le=16)
     llm_max_attempts: int = Field(4, ge=1, le=20)
+    # Circuit breaker per endpoint: open after this many failed calls in a row, for this long.
+    llm_breaker_failures: int = Field(5, ge=1, le=1000)
+    llm_breaker_open_seconds: float = Field(30.0, gt=0, le=3600)
 
     study_stable_seconds: float = Field(30.0, ge=0)
 
     # The closed loop (DESIGN section 7): audit sampling and the drift alert.
     audit_daily_quota: int = Field(200, ge=0)
     audit_low_confidence: float = Field(0.6, ge=0, le=1)
+    # Seconds between scheduled audit draws by the workers (0: only on demand, `radqc sample`).
+    audit_sample_interval_seconds: float = Field(0.0, ge=0)
+    # Share of processed report items copied with an injected error as shadow canaries (0: off).
+    canary_rate: float = Field(0.0, ge=0, le=1)
+    # Seconds between a worker's checks for a newly promoted champion (swapped between jobs).
+    engine_refresh_seconds: float = Field(10.0, gt=0, le=3600)
     drift_precision_floor: float = Field(0.5, ge=0, le=1)
     drift_recall_floor: float = Field(0.5, ge=0, le=1)
     drift_window_days: int = Field(30, ge=1)
@@ -168,9 +184,25 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_listener_processes(self) -> Settings:
+        if self.dicom_listener_processes > 1 and self.dicom_port == 0:
+            raise ValueError(
+                "RADQC_DICOM_LISTENER_PROCESSES > 1 needs a fixed RADQC_DICOM_PORT "
+                "(0 would give each process a port of its own)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_llm(self) -> Settings:
         if bool(self.llm_base_url) != bool(self.llm_model):
             raise ValueError("RADQC_LLM_BASE_URL and RADQC_LLM_MODEL must be set together")
+        for kind in ("image", "report"):
+            samples = getattr(self, f"llm_{kind}_samples")
+            if samples > 1 and getattr(self, f"llm_{kind}_temperature") == 0:
+                raise ValueError(
+                    f"RADQC_LLM_{kind.upper()}_SAMPLES > 1 needs "
+                    f"RADQC_LLM_{kind.upper()}_TEMPERATURE > 0 (else the samples are identical)"
+                )
         return self
 
     @property

@@ -1,7 +1,11 @@
 """The worker loop: claim a job, run its handler, record the outcome; heartbeat while it runs.
 
 Handlers are plain callables keyed by job kind, handed in by the composition root
-(:mod:`service.app`), so the worker knows nothing of FHIR or DICOM networking.
+(:mod:`service.app`), so the worker knows nothing of FHIR or DICOM networking. Two more hooks
+come from there: ``on_done`` runs in the transaction that completes a job (it may enqueue
+follow-up jobs, such as shadow runs of challengers, atomically with the completion), and
+``periodic`` tasks run between jobs at their interval (the scheduled audit draw enqueues its job;
+the engine refresh swaps in a newly promoted champion's engines, so never while a job runs).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
 
 from service import metrics, queue
 from service.db import Database
@@ -23,6 +29,18 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[queue.ClaimedJob], None]
 DeadLetterHook = Callable[[queue.ClaimedJob, str], None]
+DoneHook = Callable[[Session, queue.ClaimedJob], None]
+
+
+@dataclass
+class Periodic:
+    """A task a worker runs every ``interval`` seconds between jobs (first soon after start).
+    It should be quick and idempotent across workers: enqueue a keyed job, not do the work."""
+
+    interval: float
+    run: Callable[[], None]
+    name: str = "periodic"
+    due: float = 0.0
 
 
 def new_worker_id() -> str:
@@ -45,11 +63,15 @@ class Worker:
         *,
         on_dead_letter: DeadLetterHook | None = None,
         worker_id: str | None = None,
+        on_done: DoneHook | None = None,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.db = db
         self.handlers = handlers
         self.config = config
         self.on_dead_letter = on_dead_letter
+        self.on_done = on_done
+        self.periodic = list(periodic)
         self.worker_id = worker_id or new_worker_id()
         self.stopping = threading.Event()
 
@@ -57,6 +79,7 @@ class Worker:
         """Process jobs until :meth:`stop` is called; the job in hand is finished first."""
         log.info("worker %s started", self.worker_id)
         while not self.stopping.is_set():
+            self.run_periodic()
             try:
                 worked = self.run_once()
             except Exception:  # the database went away: wait and try again, never exit
@@ -68,6 +91,18 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def run_periodic(self, now: float | None = None) -> None:
+        """Run the periodic tasks that are due; a failing one is logged and tried next time."""
+        now = time.monotonic() if now is None else now
+        for task in self.periodic:
+            if now < task.due:
+                continue
+            task.due = now + task.interval
+            try:
+                task.run()
+            except Exception:
+                log.exception("worker %s: periodic task %s failed", self.worker_id, task.name)
 
     def run_once(self) -> bool:
         """Claim and run one job. Returns False when no job was due."""
@@ -95,6 +130,8 @@ class Worker:
             heartbeat.stop()
             with self.db.transaction() as session:
                 queue.complete(session, job)
+                if self.on_done is not None:
+                    self.on_done(session, job)
             metrics.JOBS_DONE.labels(job.kind).inc()
         finally:
             metrics.JOB_SECONDS.labels(job.kind).observe(time.perf_counter() - started)

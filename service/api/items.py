@@ -24,7 +24,6 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import queue
 from service.api import pagination
 from service.api.auth import Principal, require_roles
 from service.api.deps import components
@@ -234,7 +233,7 @@ def list_items(
 @router.get(
     "/items/{item_id}",
     response_model=ItemDetail,
-    summary="One item with its findings, audits, Observations and QC job",
+    summary="One item with its findings, audits, Observations and jobs",
     responses={404: {"description": "no such item"}},
 )
 def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
@@ -247,10 +246,8 @@ def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
         observations = session.scalars(
             select(Observation).where(Observation.item_id == item_id).order_by(Observation.id)
         ).all()
-        job = session.scalars(
-            select(Job).where(Job.item_id == item_id, Job.kind == queue.QC).order_by(Job.id)
-        ).first()
-        return ItemDetail.build(item, list(observations), job, audits_of(session, item_id))
+        jobs = session.scalars(select(Job).where(Job.item_id == item_id).order_by(Job.id)).all()
+        return ItemDetail.build(item, list(observations), list(jobs), audits_of(session, item_id))
 
 
 # -- CSV export -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service import queue
 from service.loop.models import Audit, AuditFinding, AuditMissed
 from service.models import Finding, Item, Job, Observation
 
@@ -74,8 +75,9 @@ class ObservationLink(_Out):
 
 
 class JobOut(_Out):
-    """The item's QC job: a dead-lettered job shows here as status ``failed``."""
+    """One of the item's jobs: a dead-lettered job shows here as status ``failed``."""
 
+    kind: str = Field(description="qc (the rules), llm (the LLM reviewer), shadow, ...")
     status: str = Field(description="queued | running | done | failed")
     attempts: int
     last_error: str | None
@@ -137,10 +139,14 @@ class AuditOut(_Out):
 
 
 class ItemDetail(ItemOut):
-    """An item with its audits, links to its Observations and the state of its QC job."""
+    """An item with its audits, links to its Observations and the state of its jobs."""
 
     observations: list[ObservationLink]
-    job: JobOut | None
+    job: JobOut | None = Field(description="the QC job (the rules); see ``jobs`` for all")
+    jobs: list[JobOut] = Field(
+        description="every job of the item, oldest first: the item is done when the QC job "
+        "and the LLM job (when an LLM reviews this kind) are"
+    )
     audits: list[AuditOut] = Field(description="oldest first; the last one is current")
 
     @classmethod
@@ -148,15 +154,17 @@ class ItemDetail(ItemOut):
         cls,
         item: Item,
         observations: list[Observation],
-        job: Job | None,
+        jobs: list[Job],
         audits: list[Audit] | None = None,
     ) -> ItemDetail:
         base = ItemOut.of(item)
+        qc_job = next((job for job in jobs if job.kind == queue.QC), None)
         return cls(
             **base.model_dump(exclude={"findings"}),
             findings=base.findings,
             observations=[ObservationLink.of(row) for row in observations],
-            job=JobOut.of(job) if job is not None else None,
+            job=JobOut.of(qc_job) if qc_job is not None else None,
+            jobs=[JobOut.of(job) for job in jobs],
             audits=[AuditOut.of(row) for row in audits or []],
         )
 

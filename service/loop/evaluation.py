@@ -2,12 +2,13 @@
 
 A run records what was evaluated (engine configuration, kind, time window), which audits formed
 the sample, and the metrics: for the chosen configuration (every engine together by default),
-for each configuration found in the sample, and sliced by modality and by month.
+for each configuration found in the sample, and sliced by modality, month, station and site.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -70,11 +71,15 @@ def compute(
     metrics["engine"] = request.engine or ALL_ENGINES
     metrics["by_configuration"] = by_configuration
     metrics["comparisons"] = _comparisons(sample, configurations, weights)
+    # Slices of different dimensions often hold the same items (the "report" station is the
+    # "report" modality; one site is one station): each distinct set is evaluated once.
+    seen: dict[bytes, dict[str, Any]] = {}
+    months = [t.strftime("%Y-%m") for t in sample.received_at]
     metrics["slices"] = {
-        "modality": _slices(sample, request, weights, sample.modality),
-        "month": _slices(
-            sample, request, weights, [t.strftime("%Y-%m") for t in sample.received_at]
-        ),
+        "modality": _slices(sample, request, weights, sample.modality, seen),
+        "month": _slices(sample, request, weights, months, seen),
+        "station": _slices(sample, request, weights, sample.station, seen),
+        "site": _slices(sample, request, weights, sample.site, seen),
     }
     progress("slices", total, total)
     return metrics
@@ -99,7 +104,11 @@ def _comparisons(
 
 
 def _slices(
-    sample: AuditedSample, request: EvaluationRequest, weights: Any, labels: list[str]
+    sample: AuditedSample,
+    request: EvaluationRequest,
+    weights: Any,
+    labels: list[str],
+    seen: dict[bytes, dict[str, Any]],
 ) -> dict[str, Any]:
     rows: dict[str, list[int]] = defaultdict(list)
     for position, label in enumerate(labels):
@@ -108,6 +117,10 @@ def _slices(
     out: dict[str, Any] = {}
     for label in sorted(rows):
         index = np.asarray(rows[label], dtype=np.int64)
+        key = hashlib.sha256(index.tobytes()).digest()
+        if key in seen:
+            out[label] = seen[key]
+            continue
         figures = evaluate(
             sample.truth[index],
             flags[index],
@@ -116,8 +129,8 @@ def _slices(
             reference=sample.reference[index],
             replicates=SLICE_REPLICATES,
         )
-        out[label] = {
-            key: figures[key] for key in ("n_items", "macro_f1", "micro_f1", "detection_rate")
+        out[label] = seen[key] = {
+            name: figures[name] for name in ("n_items", "macro_f1", "micro_f1", "detection_rate")
         }
     return out
 

@@ -120,9 +120,11 @@ def additional_discovery_rate(
 
 def confusion(truth: BoolArray, flags: BoolArray, codes: tuple[str, ...]) -> dict[str, Any]:
     """How often code a was flagged wrongly on an item where code b was missed."""
-    fp = (flags & ~truth).astype(np.int64)
-    fn = (truth & ~flags).astype(np.int64)
-    matrix = fp.T @ fn
+    # float64, not int64: numpy's integer matmul does not use BLAS (60 ms against 3 ms on 100k
+    # items); counts stay exact far beyond any audit volume (2**53).
+    fp = (flags & ~truth).astype(np.float64)
+    fn = (truth & ~flags).astype(np.float64)
+    matrix = np.rint(fp.T @ fn).astype(np.int64)
     pairs = [
         {"flagged": codes[a], "missed": codes[b], "count": int(matrix[a, b])}
         for a, b in zip(*np.nonzero(matrix), strict=True)

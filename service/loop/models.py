@@ -14,7 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.models import Base, utcnow
@@ -104,3 +114,106 @@ class EvaluationRun(Base):
     n_items: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any]]
     sample: Mapped[list[Any]]  # the audit ids evaluated
+
+
+class EngineConfig(Base):
+    """A versioned engine configuration: what a champion or a challenger runs.
+
+    ``parameters`` is the whole configuration (see :mod:`service.loop.configs`); the columns
+    beside it repeat its headline values so they can be listed and filtered. ``fingerprint`` is
+    the hash of the canonical parameters: recording the same parameters under the same name
+    again returns the stored version instead of making a new one.
+    """
+
+    __tablename__ = "engine_configs"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        UniqueConstraint("name", "fingerprint"),
+        # At most one champion, even when two processes record one at the same moment.
+        Index(
+            "uq_engine_configs_one_champion",
+            "role",
+            unique=True,
+            sqlite_where=text("role = 'champion'"),
+            postgresql_where=text("role = 'champion'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    kinds: Mapped[list[Any]]
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    llm_model: Mapped[str | None] = mapped_column(String(160))
+    prompt_version: Mapped[str | None] = mapped_column(String(160))
+    merge_policy: Mapped[str | None] = mapped_column(String(16))
+    parameters: Mapped[dict[str, Any]]
+    engine_versions: Mapped[list[Any]]  # "engine@version" of the findings it produces
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EnginePromotion(Base):
+    """The audit trail of champion changes: who, when, from which configuration to which, why."""
+
+    __tablename__ = "engine_promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_config_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engine_configs.id", ondelete="SET NULL")
+    )
+    to_config_id: Mapped[int] = mapped_column(ForeignKey("engine_configs.id", ondelete="CASCADE"))
+    promoted_by: Mapped[str] = mapped_column(String(128))
+    promoted_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ShadowResult(Base):
+    """What one configuration found on one item in shadow or replay: stored here only, never
+    in ``findings``, never published and never written back."""
+
+    __tablename__ = "shadow_results"
+    __table_args__ = (UniqueConstraint("config_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_configs.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # shadow | replay
+    findings: Mapped[list[Any]]
+    codes: Mapped[list[Any]]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CanaryResult(Base):
+    """A synthetic copy of a real item with one injected error, and whether a configuration
+    caught it. The copy itself is never stored, published or written back."""
+
+    __tablename__ = "canary_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(
+        ForeignKey("engine_configs.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    form: Mapped[str] = mapped_column(String(32))
+    caught: Mapped[bool]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ItemSite(Base):
+    """Where an image was made (DICOM StationName, InstitutionName), for evaluation slices.
+    Recorded when the item's QC job completes; items processed before have none."""
+
+    __tablename__ = "item_sites"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    station: Mapped[str | None] = mapped_column(String(64), index=True)
+    institution: Mapped[str | None] = mapped_column(String(64), index=True)

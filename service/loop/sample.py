@@ -17,7 +17,8 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from service.loop.audit import CONFIRMED
-from service.loop.models import Audit, AuditFinding, AuditMissed, AuditSelection
+from service.loop.models import Audit, AuditFinding, AuditMissed, AuditSelection, ItemSite
+from service.loop.sites import label
 from service.loop.stats import BoolArray, FloatArray
 from service.models import Instance, Item
 from service.taxonomy import CODES
@@ -46,6 +47,8 @@ class AuditedSample:
     truth: BoolArray
     reference: BoolArray  # the truth as first audited: the reference set (for ADR)
     predicted: dict[str, BoolArray] = field(default_factory=dict)  # configuration -> flags
+    station: list[str] = field(default_factory=list)  # DICOM StationName; "report" for reports
+    site: list[str] = field(default_factory=list)  # DICOM InstitutionName
 
     @property
     def size(self) -> int:
@@ -66,17 +69,28 @@ class AuditedSample:
         return sorted(self.predicted)
 
 
-def _latest_audits(query: SampleQuery) -> Select[int, int, dt.datetime, str | None, str]:
+def _latest_audits(
+    query: SampleQuery,
+) -> Select[int, int, dt.datetime, str | None, str, str | None, str | None]:
     latest = (
         select(Audit.item_id, func.max(Audit.version).label("version"))
         .group_by(Audit.item_id)
         .subquery()
     )
     stmt = (
-        select(Audit.id, Item.id, Item.received_at, Instance.modality, Item.kind)
+        select(
+            Audit.id,
+            Item.id,
+            Item.received_at,
+            Instance.modality,
+            Item.kind,
+            ItemSite.station,
+            ItemSite.institution,
+        )
         .join(latest, and_(latest.c.item_id == Audit.item_id, latest.c.version == Audit.version))
         .join(Item, Item.id == Audit.item_id)
         .outerjoin(Instance, Instance.id == Item.instance_id)
+        .outerjoin(ItemSite, ItemSite.item_id == Item.id)
         .order_by(Item.id)
     )
     if query.kind:
@@ -100,6 +114,8 @@ def load_sample(session: Session, query: SampleQuery) -> AuditedSample:
         weights=np.ones(n),
         truth=np.zeros((n, c), dtype=bool),
         reference=np.zeros((n, c), dtype=bool),
+        station=[label(r[4], r[5]) for r in rows],
+        site=[label(r[4], r[6]) for r in rows],
     )
     if n == 0:
         return sample

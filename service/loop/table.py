@@ -53,3 +53,47 @@ class ProgressBar:
         end = "\n" if done >= total and step == "slices" else ""
         self.stream.write(f"\r[{bar}] {done}/{total} {step[:30]:<30}{end}")
         self.stream.flush()
+
+
+def _signed(value: Any) -> str:
+    return "-" if value is None else f"{value:+.3f}"
+
+
+def render_comparison(report: dict[str, Any]) -> str:
+    """Champion against challenger: per code P/R/F1 of each and the paired F1 difference."""
+    a, b = report["champion"], report["challenger"]
+    lines = [
+        f"champion {a['name']} v{a['version']} (id {a['id']}) against challenger "
+        f"{b['name']} v{b['version']} (id {b['id']}) on {report['n_items']} audited items "
+        f"({report['n_audited']} audited in all); a = champion, b = challenger",
+        "",
+        f"{'code':<22}{'P a':>7}{'R a':>7}{'F1 a':>7}{'P b':>7}{'R b':>7}{'F1 b':>7}"
+        f"  {'F1 b-a [95% paired]':<28}",
+    ]
+
+    def value(row: dict[str, Any], key: str) -> str:
+        figure = row.get(key) or {}
+        return "-" if figure.get("value") is None else f"{figure['value']:.3f}"
+
+    for code, row in sorted(report["per_code"].items()):
+        diff = row["f1_difference"]
+        interval = (
+            f"[{_signed(diff['low'])}, {_signed(diff['high'])}]"
+            if diff.get("low") is not None
+            else ""
+        )
+        cells = "".join(
+            f"{value(row[side], key):>7}"
+            for side in ("champion", "challenger")
+            for key in ("precision", "recall", "f1")
+        )
+        lines.append(f"{code:<22}{cells}  {_signed(diff['value'])} {interval}")
+    macro = report["macro_f1"]
+    diff = macro["difference"]
+    lines += [
+        "",
+        f"macro-F1 champion {_fmt(macro['champion'])}  challenger {_fmt(macro['challenger'])}",
+        f"macro-F1 difference (challenger - champion) {_signed(diff['value'])} "
+        f"[{_signed(diff['low'])}, {_signed(diff['high'])}]",
+    ]
+    return "\n".join(lines)

@@ -71,3 +71,15 @@ def test_llm_url_and_model_go_together(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("RADQC_LLM_BASE_URL", "http://127.0.0.1:8000/v1")
     with pytest.raises(ConfigurationError, match="RADQC_LLM_MODEL"):
         load_settings()
+
+
+def test_several_listener_processes_need_a_fixed_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RADQC_DICOM_LISTENER_PROCESSES", "2")
+    monkeypatch.setenv("RADQC_DICOM_PORT", "0")
+    with pytest.raises(ConfigurationError, match="RADQC_DICOM_LISTENER_PROCESSES"):
+        load_settings()
+    monkeypatch.setenv("RADQC_DICOM_PORT", "11112")
+    assert load_settings().dicom_listener_processes == 2

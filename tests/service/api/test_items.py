@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
+from service import queue
 from service.api import items
 from service.api.items import ItemFilters
 from service.components import Components
@@ -134,10 +135,12 @@ def test_item_json_has_the_contract_fields_and_nothing_internal(
     assert finding["evidence"] == [{"section": "IMPRESSION", "start": 0, "end": 4, "text": "test"}]
 
     detail = client.get(f"/api/v1/items/{scenario['r_flagged']}").json()
-    assert set(detail) == ITEM_KEYS | {"observations", "job", "audits"}
+    assert set(detail) == ITEM_KEYS | {"observations", "job", "jobs", "audits"}
     assert {k: v for k, v in detail.items() if k in ITEM_KEYS} == item
+    assert detail["job"]["kind"] == "qc"
     assert detail["job"]["status"] == "done"
     assert detail["job"]["attempts"] == 1
+    assert detail["jobs"] == [detail["job"]]
     assert len(detail["observations"]) == 3
 
     image = client.get(f"/api/v1/items/{scenario['i_flagged']}").json()
@@ -163,6 +166,23 @@ def test_dead_lettered_job_is_visible_on_the_item(
     queued = client.get(f"/api/v1/items/{scenario['r_queued']}").json()
     assert queued["job"]["status"] == "queued"
     assert queued["job"]["attempts"] == 0
+
+
+def test_every_job_of_the_item_is_listed_with_its_kind(
+    client: httpx.Client, comps: Components, scenario: dict[str, int]
+) -> None:
+    """The rules job is done but the LLM part still waits: both show, the LLM one queued."""
+    item_id = scenario["r_flagged"]
+    with comps.db.transaction() as session:
+        queue.enqueue(session, "llm", f"llm:{item_id}", item_id=item_id, max_attempts=10)
+
+    detail = client.get(f"/api/v1/items/{item_id}").json()
+
+    assert [(job["kind"], job["status"]) for job in detail["jobs"]] == [
+        ("qc", "done"),
+        ("llm", "queued"),
+    ]
+    assert detail["job"]["kind"] == "qc"
 
 
 def test_observations_are_linked(client: httpx.Client, scenario: dict[str, int]) -> None:

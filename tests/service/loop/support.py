@@ -3,6 +3,7 @@ scripted engine, the real Observation publisher, and the real audit service."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -15,6 +16,22 @@ from service.loop.sample import CODE_INDEX, CODE_LIST
 from service.models import Finding
 from service.taxonomy import Severity
 from tests.service.api.support import ScriptedEngine, add_report, drain
+
+# What the scripted LLM server answers for a report (a laterality finding), for LLM challengers.
+LLM_ANSWER = json.dumps(
+    {
+        "findings": [
+            {
+                "code": "report.laterality",
+                "severity": "major",
+                "message": "Left in findings, right in impression.",
+                "quote": "left",
+                "confidence": 0.7,
+            }
+        ],
+        "rule_verdicts": [],
+    }
+)
 
 REPORT_CODES = ("report.laterality", "report.typo", "report.omission", "report.measurement")
 

@@ -1,0 +1,186 @@
+"""Building a runnable engine from a stored configuration's parameters.
+
+Rules (:class:`ConfiguredRules`): this build's :class:`RulesEngine` with the configuration's
+checks left out, its findings filtered by code and confidence and stamped with the
+configuration's rules engine version. A configuration that asks for another rules version
+than the one installed cannot be run here (:class:`ConfigurationUnavailable`): old rule code is
+not kept in the build.
+
+LLM: built through the LLM package's public factory (:func:`build_stage`) from a copy of this
+process's settings with the configuration's model, endpoint, merge policy, temperature and
+token limit; the API key is the process's own. The factory loads the prompt template this build
+ships, so a configuration naming another prompt version is refused rather than run with the
+wrong prompt.
+
+The same builders serve shadow and replay (:class:`ConfiguredEngine`) and live QC, where the
+champion's engines replace the pipeline's (:mod:`service.loop.champion`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from service.config import Settings
+from service.engines.base import Finding, ImageInput, QCInput, ReportInput, StudyInput
+from service.engines.llm.engine import LLMImageEngine, LLMReportEngine
+from service.engines.llm.factory import build_stage
+from service.engines.llm.stage import LLMStage
+from service.engines.rules import (
+    IMAGE_CHECKS,
+    REPORT_CHECKS,
+    RULES_VERSION,
+    RulesEngine,
+    StudyRulesEngine,
+)
+from service.errors import EngineError
+from service.loop.configs import prompt_version, rules_engine_version
+from service.pipeline import Pipeline
+from service.taxonomy import Kind
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationUnavailable(EngineError):
+    """The configuration cannot be built by this build of radqc (another rules or prompt
+    version); shadow jobs for it fail without retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a configuration found on one input; ``error`` when its LLM part gave no answer."""
+
+    findings: list[Finding]
+    error: str | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted({f.code for f in self.findings})
+
+
+class ConfiguredRules:
+    """This build's rules with a configuration's ``rules`` parameters: its disabled checks left
+    out, its findings filtered by code and confidence floor and stamped with its rules engine
+    version (:func:`rules_engine_version`). An :class:`Engine` for items and a
+    :class:`StudyEngine` for study checks (codes and floor apply to those too)."""
+
+    name = RulesEngine.name
+    kinds: frozenset[Kind] = frozenset({"image", "report"})
+
+    def __init__(self, rules: dict[str, Any]) -> None:
+        if rules["version"] != RULES_VERSION:
+            raise ConfigurationUnavailable(
+                f"rules version {rules['version']} is not installed (this build runs "
+                f"{RULES_VERSION})"
+            )
+        off = set(rules["disabled_checks"])
+        self.engine = RulesEngine(
+            image_checks=[c for c in IMAGE_CHECKS if c.__name__ not in off],
+            report_checks=[c for c in REPORT_CHECKS if c.__name__ not in off],
+        )
+        self.study = StudyRulesEngine()
+        self.disabled_codes = frozenset(rules["disabled_codes"])
+        self.min_confidence = float(rules["min_confidence"])
+        self.version = rules_engine_version(rules)
+
+    def review(self, item: QCInput) -> list[Finding]:
+        return self._keep(self.engine.review(item))
+
+    def review_study(self, study: StudyInput) -> dict[int, list[Finding]]:
+        return {item: self._keep(found) for item, found in self.study.review_study(study).items()}
+
+    def _keep(self, findings: list[Finding]) -> list[Finding]:
+        return [
+            f if f.engine_version == self.version else replace(f, engine_version=self.version)
+            for f in findings
+            if f.code not in self.disabled_codes and f.confidence >= self.min_confidence
+        ]
+
+
+def configured_rules(parameters: dict[str, Any]) -> ConfiguredRules | None:
+    """The rules engine of a configuration's parameters, or None when it has no rules."""
+    rules = parameters.get("rules")
+    return ConfiguredRules(rules) if rules is not None else None
+
+
+class ConfiguredEngine:
+    """One stored configuration, runnable on a QC input: its rules, then its LLM reviewers."""
+
+    def __init__(self, parameters: dict[str, Any], settings: Settings, pipeline: Pipeline) -> None:
+        self.rules = configured_rules(parameters)
+        self.stage = llm_stage(parameters, settings, pipeline)
+
+    def review(self, qc_input: QCInput) -> Outcome:
+        """Run the configuration; LLMUnavailable propagates (the job is retried later)."""
+        findings = self._rules(qc_input)
+        engine = self._llm_engine(qc_input)
+        if engine is None or self.stage is None:
+            return Outcome(findings)
+        if isinstance(engine, LLMImageEngine):
+            assert isinstance(qc_input, ImageInput)
+            result = self.stage.runner.run(engine.review(qc_input, findings))
+        else:
+            assert isinstance(qc_input, ReportInput)
+            result = self.stage.runner.run(engine.review(qc_input, findings))
+        if result.error is not None:
+            return Outcome(findings, f"llm: {result.error}")
+        return Outcome(result.findings)
+
+    def _rules(self, qc_input: QCInput) -> list[Finding]:
+        return [] if self.rules is None else self.rules.review(qc_input)
+
+    def _llm_engine(self, qc_input: QCInput) -> LLMReportEngine | LLMImageEngine | None:
+        if self.stage is None:
+            return None
+        if isinstance(qc_input, ImageInput):
+            return self.stage.image_engine
+        assert isinstance(qc_input, ReportInput)
+        return self.stage.report_engine
+
+    def close(self) -> None:
+        if self.stage is not None:
+            self.stage.runner.close()
+
+
+def llm_kinds_of(parameters: dict[str, Any]) -> frozenset[str]:
+    """The item kinds a configuration reviews with an LLM."""
+    return frozenset(parameters.get("llm") or {})
+
+
+def llm_stage(
+    parameters: dict[str, Any], settings: Settings, pipeline: Pipeline
+) -> LLMStage | None:
+    """The LLM stage of a configuration's parameters (None without an LLM), through the LLM
+    package's public factory from a copy of ``settings`` (API key, timeouts, prices, image
+    size and breaker stay the process's own)."""
+    llm: dict[str, Any] = parameters.get("llm") or {}
+    if not llm:
+        return None
+    update: dict[str, Any] = {}
+    for kind in ("report", "image"):
+        entry = llm.get(kind)
+        if entry is None:
+            update[f"llm_{kind}_mode"] = "off"
+            continue
+        shipped = prompt_version(kind)
+        if entry["prompt"] != shipped:
+            raise ConfigurationUnavailable(
+                f"prompt {entry['prompt']} is not installed (this build ships {shipped})"
+            )
+        update.update(
+            {
+                f"llm_{kind}_mode": entry["mode"],
+                f"llm_{kind}_model": entry["model"],
+                f"llm_{kind}_base_url": entry["base_url"],
+                f"llm_{kind}_temperature": entry["temperature"],
+                f"llm_{kind}_max_tokens": entry["max_tokens"],
+            }
+        )
+        # Self-consistency samples: always set where the build has them, so the live value
+        # does not leak into a configuration that asks for one answer.
+        if f"llm_{kind}_samples" in Settings.model_fields:
+            update[f"llm_{kind}_samples"] = int(entry.get("samples", 1))
+        elif "samples" in entry:
+            raise ConfigurationUnavailable("this build has no self-consistency sampling")
+    return build_stage(settings.model_copy(update=update), pipeline)
