@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -77,21 +77,21 @@ def enqueue(
     session.execute(insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"]))
     if not requeue:
         return
+    # ONE statement, so that it and complete() (also one statement) are serialised by the row
+    # lock: with two (one for a running job, one for the rest), a job completed between them was
+    # missed by both, and a changed Observation was never written back.
+    running = Job.status == JobStatus.RUNNING
     session.execute(
         update(Job)
-        .where(Job.key == key, Job.status != JobStatus.RUNNING)
+        .where(Job.key == key)
         .values(
-            status=JobStatus.QUEUED,
-            attempts=0,
+            status=case((running, Job.status), else_=JobStatus.QUEUED.value),
+            rerun=case((running, True), else_=Job.rerun),
+            attempts=case((running, Job.attempts), else_=0),
+            last_error=case((running, Job.last_error), else_=None),
             run_at=run_at or now,
-            last_error=None,
             updated_at=now,
         )
-    )
-    session.execute(
-        update(Job)
-        .where(Job.key == key, Job.status == JobStatus.RUNNING)
-        .values(rerun=True, run_at=run_at or now, updated_at=now)
     )
 
 
@@ -181,28 +181,18 @@ def _owned(job: ClaimedJob) -> ColumnElement[bool]:
 
 def complete(session: Session, job: ClaimedJob) -> None:
     """Mark a job done, or queue it again if it was re-requested while it ran."""
-    now = utcnow()
-    session.execute(
-        update(Job)
-        .where(_owned(job), Job.rerun.is_(True))
-        .values(
-            status=JobStatus.QUEUED,
-            rerun=False,
-            attempts=0,
-            locked_by=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
-    )
-    session.execute(
+    rerun = Job.rerun.is_(True)
+    session.execute(  # one statement: see enqueue()
         update(Job)
         .where(_owned(job))
         .values(
-            status=JobStatus.DONE,
+            status=case((rerun, JobStatus.QUEUED.value), else_=JobStatus.DONE.value),
+            attempts=case((rerun, 0), else_=Job.attempts),
+            rerun=False,
             locked_by=None,
             lease_expires_at=None,
             last_error=None,
-            updated_at=now,
+            updated_at=utcnow(),
         )
     )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from service import queue
 from service.db import Database
@@ -156,3 +158,45 @@ def test_concurrent_claims_never_share_a_job(db: Database) -> None:
     for thread in threads:
         thread.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
+
+
+def test_a_requeue_racing_the_completion_of_the_running_job_is_not_lost(
+    db: Database, database_url: str
+) -> None:
+    """A changed Observation is requeued while its write-back job runs; the worker completes the
+    job right after the requeue's UPDATE. The job must run again (status queued), not end done:
+    with two UPDATE statements in the requeue (one for a running job, one for the rest), a
+    completion between them was missed by both and the new version was never written back."""
+    with db.transaction() as session:
+        queue.enqueue(session, queue.WRITEBACK, "writeback:obs-1")
+    with db.transaction() as session:
+        job = queue.claim(session, "w1", 30)
+        assert job is not None
+    worker_db = Database(database_url)  # the worker: its own connection
+    completed = threading.Event()
+
+    def complete() -> None:
+        with worker_db.transaction() as session:
+            queue.complete(session, job)
+        completed.set()
+
+    finisher = threading.Thread(target=complete)
+    started: list[str] = []
+
+    def after_update(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE JOBS") and not started:
+            started.append(statement)
+            finisher.start()  # completes at once, or waits for this transaction's row lock
+            finisher.join(timeout=1.0)
+
+    event.listen(db.engine, "after_cursor_execute", after_update)
+    try:
+        with db.transaction() as session:
+            queue.enqueue(session, queue.WRITEBACK, "writeback:obs-1", requeue=True)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after_update)
+    finisher.join(timeout=30)
+    worker_db.dispose()
+    assert completed.is_set()
+    row = _job(db, "writeback:obs-1")
+    assert (row.status, row.rerun, row.locked_by) == (JobStatus.QUEUED, False, None)
