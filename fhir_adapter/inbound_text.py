@@ -7,12 +7,14 @@ become line breaks so that section headings stay at the start of a line.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import logging
 import re
 from html.parser import HTMLParser
 from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from fhir_adapter.inbound_errors import UNPROCESSABLE, FhirInputError, invalid
 
@@ -20,7 +22,6 @@ log = logging.getLogger(__name__)
 
 PLAIN, HTML, PDF = "text/plain", "text/html", "application/pdf"
 _PREFERENCE = (PLAIN, HTML, PDF)
-PDF_SUPPORTED = importlib.util.find_spec("pypdf") is not None
 
 _BLOCK_TAGS = frozenset(
     {
@@ -121,17 +122,6 @@ def _decode(data: bytes, charset: str | None, expression: str) -> str:
 
 def pdf_to_text(data: bytes, expression: str) -> str:
     """The text layer of a PDF (pypdf). Scanned PDFs have none and give an empty string."""
-    if not PDF_SUPPORTED:
-        raise invalid(
-            UNPROCESSABLE,
-            "not-supported",
-            "PDF reports are not supported here: send text/plain or text/html "
-            "(pypdf is not installed)",
-            f"{expression}.contentType",
-        )
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]

@@ -12,7 +12,7 @@ import pytest
 
 from fhir_adapter.inbound_bundle import parse_bundle
 from fhir_adapter.inbound_errors import FhirInputError
-from fhir_adapter.inbound_text import PDF_SUPPORTED, html_to_text
+from fhir_adapter.inbound_text import html_to_text
 from fhir_adapter.reports import (
     content_hash,
     identifier_report_id,
@@ -116,7 +116,6 @@ def test_html_to_text_keeps_one_block_a_line() -> None:
     assert text == "one two\nthree\xa0é"
 
 
-@pytest.mark.skipif(not PDF_SUPPORTED, reason="pypdf is not installed")
 def test_pdf_attachment_gives_its_text_layer() -> None:
     lines = [
         "FINDINGS: The lungs are clear. No pleural effusion.",
@@ -131,33 +130,19 @@ def test_pdf_attachment_gives_its_text_layer() -> None:
     assert names(received) == ["findings", "impression"]
 
 
-@pytest.mark.skipif(PDF_SUPPORTED, reason="pypdf is installed")
-def test_pdf_only_report_is_not_supported_without_pypdf() -> None:
-    form = [
-        {"contentType": "application/pdf", "data": base64.b64encode(minimal_pdf(["x"])).decode()}
-    ]
-    error = rejected(report(presentedForm=form))
-    assert (error.status, error.issues[0]["code"]) == (422, "not-supported")
-    assert error.location == "DiagnosticReport.presentedForm[0].contentType"
-
-
-@pytest.mark.skipif(not PDF_SUPPORTED, reason="pypdf is not installed")
 def test_a_broken_pdf_is_rejected_naming_its_data() -> None:
     form = [{"contentType": "application/pdf", "data": b64("%PDF-1.4 this is not a PDF")}]
     error = rejected(report(presentedForm=form))
     assert (error.status, error.location) == (422, "DiagnosticReport.presentedForm[0].data")
 
 
-def test_pdf_without_text_falls_back_to_conclusion() -> None:
+def test_an_unreadable_pdf_is_an_error_not_a_silent_fallback_to_the_conclusion() -> None:
     form = [
         {"contentType": "application/pdf", "data": b64("%PDF-1.4 broken")},
         {"contentType": "image/png", "data": b64("png")},
     ]
     resource = report(presentedForm=form, conclusion="IMPRESSION: Normal.")
-    if PDF_SUPPORTED:  # an unreadable PDF is an error, not a silent fallback
-        assert rejected(resource).location == "DiagnosticReport.presentedForm[0].data"
-    else:
-        assert parse(resource).text == "IMPRESSION: Normal."
+    assert rejected(resource).location == "DiagnosticReport.presentedForm[0].data"
 
 
 def test_attachment_by_url_only_and_no_other_text_is_not_supported() -> None:
