@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from service.app import WorkerBundle, build_api, build_components, build_worker
@@ -132,6 +133,22 @@ def test_a_promotion_over_rest_switches_the_running_worker(live_comps: Component
         wait_for(
             "the worker to switch",
             lambda: bundle.live is not None and bundle.live.champion_id == challenger["id"],
+        )
+
+        # The gauge a dashboard watches: this worker left the old champion for the new one.
+        assert (
+            REGISTRY.get_sample_value(
+                "radqc_live_engine_workers", {"config": bundle.live.current.label}
+            )
+            == 1
+        )
+        assert "no-omission" in bundle.live.current.label
+        assert (
+            REGISTRY.get_sample_value(
+                "radqc_live_engine_workers",
+                {"config": f"engine configuration live v{live['version']} (id {live['id']})"},
+            )
+            == 0
         )
 
         second = add_report(live_comps, "live-2", text=FLAWED)
