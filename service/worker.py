@@ -130,11 +130,22 @@ class Worker:
             heartbeat.stop()
             with self.db.transaction() as session:
                 queue.complete(session, job)
-                if self.on_done is not None:
-                    self.on_done(session, job)
+                self._after(session, job)
             metrics.JOBS_DONE.labels(job.kind).inc()
         finally:
             metrics.JOB_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
+
+    def _after(self, session: Session, job: queue.ClaimedJob) -> None:
+        """Run ``on_done`` in a savepoint: what it adds commits with the completion, and when it
+        fails the job is still done (a hook that always failed would otherwise re-run the job
+        at every lease expiry, for ever)."""
+        if self.on_done is None:
+            return
+        try:
+            with session.begin_nested():
+                self.on_done(session, job)
+        except Exception:
+            log.exception("worker %s: the after-job hook failed on job %s", self.worker_id, job.id)
 
     def _failed(self, job: queue.ClaimedJob, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from service import queue
 from service.dicom_files import read_header
-from service.errors import InvalidInputError
 from service.loop.models import ItemSite
 from service.models import Instance, Item
 from service.storage import FileStore
@@ -52,7 +51,7 @@ def site_hook(files: FileStore) -> JobHook:
             return
         try:
             header = read_header(files.path(path))
-        except InvalidInputError as exc:
+        except Exception as exc:  # best effort: it must never fail the job's completion
             log.warning("item %s: no station recorded: %s", job.item_id, exc)
             return
         record_site(session, job.item_id, header)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service import ingest, queue
 from service.db import Database
@@ -139,3 +140,30 @@ def test_a_transient_failure_is_retried_to_success(db: Database, tmp_path: Path)
         job = session.scalars(select(Job).where(Job.item_id == item_id)).one()
     assert item is not None and item.status == ItemStatus.DONE and item.flagged
     assert job.status == JobStatus.DONE and job.attempts == 2
+
+
+def test_a_failing_after_job_hook_does_not_undo_the_completion(db: Database) -> None:
+    """What a hook adds commits with the completion; a hook that fails is logged, its part rolled
+    back to its savepoint, and the job is done all the same (not re-run at every lease expiry)."""
+    with db.transaction() as session:
+        queue.enqueue(session, queue.QC, "item:1")
+        queue.enqueue(session, queue.QC, "item:2")
+
+    def hook(session: Session, job: queue.ClaimedJob) -> None:
+        if job.kind != queue.QC:
+            return
+        queue.enqueue(session, "follow-up", f"follow-up:{job.key}")
+        if job.key == "item:2":
+            raise RuntimeError("the hook fell over")
+
+    handlers = {queue.QC: lambda job: None, "follow-up": lambda job: None}
+    worker = Worker(db, handlers, CONFIG, on_done=hook)
+    _drain(worker)
+
+    with db.reader() as session:
+        jobs = {job.key: job.status for job in session.scalars(select(Job))}
+    assert jobs == {
+        "item:1": JobStatus.DONE,
+        "item:2": JobStatus.DONE,
+        "follow-up:item:1": JobStatus.DONE,  # committed with the completion, then run
+    }
