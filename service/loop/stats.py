@@ -14,6 +14,7 @@ rows replaces resampling 100k items one by one: the same bootstrap, a fraction o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,50 +97,67 @@ def bootstrap_f1(
     if n == 0 or not columns:
         return BootstrapF1([None] * len(columns), None, None)
     k = len(columns)
-    dt, dp, dw, counts = _distinct_rows(truth[:, columns], predicted[:, columns], weights)
-    tp_cell = (dt * dp) * dw[:, None]
-    fp_cell = ((1 - dt) * dp) * dw[:, None]
-    fn_cell = (dt * (1 - dp)) * dw[:, None]
+    (dt, dp), dw, counts = _distinct_rows([truth[:, columns], predicted[:, columns]], weights)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, counts / n, size=replicates).astype(np.float64)  # B x K
-    tp, fp, fn = draws @ tp_cell, draws @ fp_cell, draws @ fn_cell  # B x codes
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = 2 * tp / (2 * tp + fp + fn)  # nan where a code vanished from the replicate
-        present = np.isfinite(per)
-        macro = np.where(present, per, 0.0).sum(1) / present.sum(1)
-        micro = 2 * tp.sum(1) / (2 * tp.sum(1) + fp.sum(1) + fn.sum(1))
+    tp, fp, fn = _counts(draws, dt, dp, dw)  # B x codes
+    per = _f1(tp, fp, fn)  # nan where a code vanished from the replicate
+    micro = _f1(tp.sum(1), fp.sum(1), fn.sum(1))
     return BootstrapF1(
         per_code=[_percentiles(per[:, j]) for j in range(k)],
-        macro=_percentiles(macro),
+        macro=_percentiles(_macro(per)),
         micro=_percentiles(micro),
     )
 
 
 def _distinct_rows(
-    t: BoolArray, p: BoolArray, weights: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray]:
-    """The distinct (truth, predicted, weight) rows, sorted as ``np.unique(axis=0)`` sorts them,
-    and how often each occurs.
+    blocks: Sequence[BoolArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray, np.ndarray]:
+    """The distinct rows of the boolean ``blocks`` (items x k each) side by side with the
+    weight, sorted as ``np.unique(axis=0)`` sorts them: each block's columns of the distinct
+    rows, their weights, and how often each row occurs.
 
     Each row is packed into one int64 key whose order is the rows' lexicographic order, so a 1-D
     ``np.unique`` does the work: ``np.unique(axis=0)`` on 100k rows cost 0.15 s per call and
     dominated ``radqc evaluate`` (bench/evaluate). Falls back to it when the key would not fit.
     """
-    k = t.shape[1]
+    k = blocks[0].shape[1]
+    width = k * len(blocks)
     weight_values, weight_index = np.unique(weights, return_inverse=True)
     weight_bits = max(1, int(weight_values.size - 1).bit_length())
-    if 2 * k + weight_bits > 62:
-        rows = np.hstack([t, p, weights[:, None]]).astype(np.float64)
+    if width + weight_bits > 62:
+        rows = np.hstack([*blocks, weights[:, None]]).astype(np.float64)
         distinct, counts = np.unique(rows, axis=0, return_counts=True)
-        return distinct[:, :k], distinct[:, k : 2 * k], distinct[:, 2 * k], counts
-    flags = np.hstack([t, p]).astype(np.int64)  # columns t0..t(k-1), p0..p(k-1)
-    shifts = np.arange(2 * k - 1, -1, -1, dtype=np.int64) + weight_bits  # t0 most significant
-    keys = flags @ (np.int64(1) << shifts) | weight_index.reshape(-1).astype(np.int64)
-    distinct_keys, counts = np.unique(keys, return_counts=True)
-    bits = ((distinct_keys[:, None] >> shifts) & 1).astype(np.float64)
-    weight_mask = (1 << weight_bits) - 1
-    dw = weight_values[distinct_keys & weight_mask].astype(np.float64)
-    return bits[:, :k], bits[:, k:], dw, counts
+        dw = distinct[:, width]
+        columns = distinct[:, :width]
+    else:
+        flags = np.hstack(blocks).astype(np.int64)  # the blocks' columns, left to right
+        shifts = np.arange(width - 1, -1, -1, dtype=np.int64) + weight_bits  # first: highest
+        keys = flags @ (np.int64(1) << shifts) | weight_index.reshape(-1).astype(np.int64)
+        distinct_keys, counts = np.unique(keys, return_counts=True)
+        columns = ((distinct_keys[:, None] >> shifts) & 1).astype(np.float64)
+        weight_mask = (1 << weight_bits) - 1
+        dw = weight_values[distinct_keys & weight_mask].astype(np.float64)
+    return [columns[:, i * k : (i + 1) * k] for i in range(len(blocks))], dw, counts
+
+
+def _counts(
+    draws: FloatArray, t: FloatArray, p: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weighted TP, FP and FN per code for each row of ``draws`` (how often each distinct item
+    row is taken)."""
+    return (
+        draws @ (t * p * w[:, None]),
+        draws @ ((1 - t) * p * w[:, None]),
+        draws @ (t * (1 - p) * w[:, None]),
+    )
+
+
+def _f1(tp: FloatArray, fp: FloatArray, fn: FloatArray) -> FloatArray:
+    """F1 from counts; NaN where there is neither truth nor a flag."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result: FloatArray = 2 * tp / (2 * tp + fp + fn)
+    return result
 
 
 def _percentiles(values: FloatArray) -> tuple[float, float] | None:
@@ -201,17 +219,6 @@ class PairedF1:
     macro: tuple[float | None, tuple[float, float] | None]
 
 
-def _f1_table(draws: FloatArray, t: FloatArray, p: FloatArray, w: FloatArray) -> FloatArray:
-    """F1 per code for each row of ``draws`` (counts of each distinct item row); NaN where a
-    code has neither truth nor flags in that replicate."""
-    tp = draws @ (t * p * w[:, None])
-    fp = draws @ ((1 - t) * p * w[:, None])
-    fn = draws @ (t * (1 - p) * w[:, None])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result: FloatArray = 2 * tp / (2 * tp + fp + fn)
-    return result
-
-
 def _macro(per: FloatArray) -> FloatArray:
     present = np.isfinite(per)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -238,22 +245,15 @@ def paired_f1_differences(
     n, k = truth.shape[0], len(columns)
     if n == 0 or k == 0:
         return PairedF1([(0.0, None)] * k, (None, None))
-    rows = np.hstack(
-        [truth[:, columns], flags_a[:, columns], flags_b[:, columns], weights[:, None]]
-    ).astype(np.float64)
-    distinct, counts = np.unique(rows, axis=0, return_counts=True)
-    t, a, b, w = (
-        distinct[:, :k],
-        distinct[:, k : 2 * k],
-        distinct[:, 2 * k : 3 * k],
-        distinct[:, -1],
+    (t, a, b), w, counts = _distinct_rows(
+        [truth[:, columns], flags_a[:, columns], flags_b[:, columns]], weights
     )
     draws = np.random.default_rng(seed).multinomial(n, counts / n, size=replicates)
     full = counts[None, :].astype(np.float64)
     out = []
-    per_a, per_b = _f1_table(full, t, a, w)[0], _f1_table(full, t, b, w)[0]
-    boot_a = _f1_table(draws.astype(np.float64), t, a, w)
-    boot_b = _f1_table(draws.astype(np.float64), t, b, w)
+    per_a, per_b = _f1(*_counts(full, t, a, w))[0], _f1(*_counts(full, t, b, w))[0]
+    boot_a = _f1(*_counts(draws.astype(np.float64), t, a, w))
+    boot_b = _f1(*_counts(draws.astype(np.float64), t, b, w))
     for j in range(k):
         point = float(np.nan_to_num(per_b[j]) - np.nan_to_num(per_a[j]))
         out.append((point, _percentiles(np.nan_to_num(boot_b[:, j]) - np.nan_to_num(boot_a[:, j]))))
