@@ -8,11 +8,10 @@ the impression). Mentions carry their sentence, side and polarity, computed once
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.engines.rules._report import ReportView, Span
+from service.engines.rules._report import ReportView, Span, per_view
 from service.engines.rules.negation import Polarity, polarity
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 
@@ -181,18 +180,11 @@ def _mentions(view: ReportView, span: Span) -> list[Mention]:
     return found
 
 
-_CACHE = threading.local()  # the last view's mentions: several checks read them
-
-
+@per_view  # several checks read them
 def mentions(view: ReportView) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:
     """The concept mentions of the findings and of the impression (a combined
     ``findings_impression`` section counts as both and so yields no contradiction pairs)."""
-    cached = getattr(_CACHE, "entry", None)
-    if cached is not None and cached[0] is view:
-        return cached[1]  # type: ignore[no-any-return]
-    result = _compute_mentions(view)
-    _CACHE.entry = (view, result)
-    return result
+    return _compute_mentions(view)
 
 
 def _compute_mentions(view: ReportView) -> tuple[tuple[Mention, ...], tuple[Mention, ...]]:

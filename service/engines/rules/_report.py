@@ -8,10 +8,12 @@ computed again from the text, so a check never indexes past the text.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from service.engines.base import ReportInput
 from service.reports.sections import split_sections
@@ -46,6 +48,27 @@ class ReportView:
         """The name of the section an offset falls in (the last one starting at or before it)."""
         index = bisect.bisect_right(self.starts, offset)
         return self.sections[index - 1].name if index else None
+
+
+_R = TypeVar("_R")
+
+
+def per_view(compute: Callable[[ReportView], _R]) -> Callable[[ReportView], _R]:
+    """Remember ``compute``'s result for the last view it was given, per thread: several checks
+    read the same derived data of one report, and the engine runs a report's checks in a row."""
+    last = threading.local()
+
+    @functools.wraps(compute)
+    def cached(view: ReportView) -> _R:
+        entry = getattr(last, "entry", None)
+        if entry is not None and entry[0] is view:
+            result: _R = entry[1]
+            return result
+        result = compute(view)
+        last.entry = (view, result)
+        return result
+
+    return cached
 
 
 def report_view(item: ReportInput) -> ReportView:

@@ -14,13 +14,12 @@ The exam's modality, body region and contrast come from its code and display ("X
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding
 from service.engines.rules._clinical import main_spans, sentences
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView
+from service.engines.rules._report import ReportView, per_view
 from service.taxonomy import Severity
 
 CODE = "report.exam_mismatch"
@@ -156,16 +155,9 @@ def check_region(view: ReportView) -> list[Finding]:
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.85)]
 
 
-_LAST = threading.local()  # the last view's technique sentences: two checks read them
-
-
+@per_view  # two checks read them
 def _technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
-    cached = getattr(_LAST, "entry", None)
-    if cached is not None and cached[0] is view:
-        return cached[1]  # type: ignore[no-any-return]
-    found = _find_technique_sentences(view)
-    _LAST.entry = (view, found)
-    return found
+    return _find_technique_sentences(view)
 
 
 def _find_technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
