@@ -16,10 +16,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pydicom.dataset import FileMetaDataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_file_meta_info
-from pydicom.uid import UID
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, evt
 from pynetdicom.sop_class import (
     ComputedRadiographyImageStorage,
@@ -27,21 +23,22 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from dicom_listener.receiver import file_header
+
 
 def main() -> int:
     port, out = int(sys.argv[1]), Path(sys.argv[2])
     counter = iter(range(1 << 62))
 
     def on_store(event: Any) -> int:
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = UID(event.context.abstract_syntax)
-        meta.MediaStorageSOPInstanceUID = UID(event.request.AffectedSOPInstanceUID)
-        meta.TransferSyntaxUID = UID(event.context.transfer_syntax)
-        header = DicomBytesIO()
-        header.write(b"\x00" * 128 + b"DICM")
-        write_file_meta_info(header, meta, enforce_standard=True)
+        header = file_header(  # radqc's own preamble and File Meta group
+            str(event.context.abstract_syntax),
+            str(event.request.AffectedSOPInstanceUID),
+            str(event.context.transfer_syntax),
+        )
         with (out / f"{next(counter)}.dcm").open("wb") as handle:
-            handle.write(header.getvalue())
+            handle.write(header)
             with event.request.DataSet.getbuffer() as data:
                 for start in range(0, len(data), 1 << 20):
                     handle.write(data[start : start + (1 << 20)])
