@@ -156,8 +156,9 @@ class Pipeline:
                 )
         log.info("item %s done: %d findings", item_id, sum(len(f) for f in results.values()))
 
-    def _start_llm(self, item_id: int) -> QCInput:
-        """The stored input of ``item_id`` for its LLM part (the status is left as it is)."""
+    def stored_input(self, item_id: int) -> QCInput:
+        """The stored input of ``item_id``, as its engines saw it, read-only (the status is left
+        as it is): for the LLM part, shadow runs and canaries."""
         with self.db.reader() as session:
             item = session.get(Item, item_id)
             if item is None:

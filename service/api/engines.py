@@ -27,7 +27,7 @@ from service.errors import InvalidInputError, NotFoundError
 from service.loop.canary import canary_summary
 from service.loop.compare import compare
 from service.loop.configs import EngineRegistry, settings_fingerprint
-from service.loop.models import EngineConfig, EnginePromotion, ShadowResult
+from service.loop.models import EngineConfig
 from service.loop.shadow import shadow_results
 
 router = APIRouter()
@@ -105,6 +105,8 @@ class PromoteBody(BaseModel):
 
 
 class PromotionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     from_config_id: int | None
     to_config_id: int
@@ -112,19 +114,10 @@ class PromotionOut(BaseModel):
     promoted_at: dt.datetime
     reason: str
 
-    @classmethod
-    def of(cls, row: EnginePromotion) -> PromotionOut:
-        return cls(
-            id=row.id,
-            from_config_id=row.from_config_id,
-            to_config_id=row.to_config_id,
-            promoted_by=row.promoted_by,
-            promoted_at=row.promoted_at,
-            reason=row.reason,
-        )
-
 
 class ShadowResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     item_id: int
     source: str = Field(description="shadow (live traffic) or replay")
@@ -132,18 +125,6 @@ class ShadowResultOut(BaseModel):
     findings: list[dict[str, Any]]
     error: str | None
     created_at: dt.datetime
-
-    @classmethod
-    def of(cls, row: ShadowResult) -> ShadowResultOut:
-        return cls(
-            id=row.id,
-            item_id=row.item_id,
-            source=row.source,
-            codes=list(row.codes),
-            findings=list(row.findings),
-            error=row.error,
-            created_at=row.created_at,
-        )
 
 
 class ShadowPage(BaseModel):
@@ -199,7 +180,7 @@ def compare_engines(
 def list_promotions(
     comps: Comps, _principal: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[PromotionOut]:
-    return [PromotionOut.of(row) for row in EngineRegistry(comps.db).promotions(limit)]
+    return [PromotionOut.model_validate(row) for row in EngineRegistry(comps.db).promotions(limit)]
 
 
 @router.get("/engines/canaries", summary="Canary recall by configuration and injected code")
@@ -235,7 +216,7 @@ def list_results(
     more = len(rows) > limit
     rows = rows[:limit]
     return ShadowPage(
-        results=[ShadowResultOut.of(r) for r in rows],
+        results=[ShadowResultOut.model_validate(r) for r in rows],
         next_cursor=str(rows[-1].id) if more else None,
     )
 
@@ -250,4 +231,4 @@ def list_results(
 )
 def promote(comps: Comps, principal: Admin, config_id: int, body: PromoteBody) -> PromotionOut:
     row = EngineRegistry(comps.db).promote(config_id, principal.name, body.reason)
-    return PromotionOut.of(row)
+    return PromotionOut.model_validate(row)

@@ -124,7 +124,7 @@ class CanaryRunner:
         self.run(job.item_id)
 
     def run(self, item_id: int, seed: int | None = None) -> list[CanaryResult]:
-        original = self.shadow.load_input(item_id)
+        original = self.shadow.pipeline.stored_input(item_id)
         if not isinstance(original, ReportInput):
             return []
         injected = inject(original.text, random.Random(item_id if seed is None else seed))

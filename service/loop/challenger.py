@@ -30,12 +30,11 @@ from service.engines.llm.stage import LLMStage
 from service.engines.rules import (
     IMAGE_CHECKS,
     REPORT_CHECKS,
-    RULES_VERSION,
     RulesEngine,
     StudyRulesEngine,
 )
 from service.errors import EngineError
-from service.loop.configs import prompt_version, rules_engine_version
+from service.loop.configs import prompt_unavailable, rules_engine_version, rules_unavailable
 from service.pipeline import Pipeline
 from service.taxonomy import Kind
 
@@ -69,11 +68,9 @@ class ConfiguredRules:
     kinds: frozenset[Kind] = frozenset({"image", "report"})
 
     def __init__(self, rules: dict[str, Any]) -> None:
-        if rules["version"] != RULES_VERSION:
-            raise ConfigurationUnavailable(
-                f"rules version {rules['version']} is not installed (this build runs "
-                f"{RULES_VERSION})"
-            )
+        problem = rules_unavailable(rules)
+        if problem is not None:
+            raise ConfigurationUnavailable(problem)
         off = set(rules["disabled_checks"])
         self.engine = RulesEngine(
             image_checks=[c for c in IMAGE_CHECKS if c.__name__ not in off],
@@ -163,11 +160,9 @@ def llm_stage(
         if entry is None:
             update[f"llm_{kind}_mode"] = "off"
             continue
-        shipped = prompt_version(kind)
-        if entry["prompt"] != shipped:
-            raise ConfigurationUnavailable(
-                f"prompt {entry['prompt']} is not installed (this build ships {shipped})"
-            )
+        problem = prompt_unavailable(kind, entry)
+        if problem is not None:
+            raise ConfigurationUnavailable(problem)
         update.update(
             {
                 f"llm_{kind}_mode": entry["mode"],
@@ -177,10 +172,7 @@ def llm_stage(
                 f"llm_{kind}_max_tokens": entry["max_tokens"],
             }
         )
-        # Self-consistency samples: always set where the build has them, so the live value
-        # does not leak into a configuration that asks for one answer.
-        if f"llm_{kind}_samples" in Settings.model_fields:
-            update[f"llm_{kind}_samples"] = int(entry.get("samples", 1))
-        elif "samples" in entry:
-            raise ConfigurationUnavailable("this build has no self-consistency sampling")
+        # Always set, so the live value does not leak into a configuration that asks for one
+        # answer.
+        update[f"llm_{kind}_samples"] = int(entry.get("samples", 1))
     return build_stage(settings.model_copy(update=update), pipeline)

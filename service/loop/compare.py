@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from service.db import Database
 from service.errors import InvalidInputError
 from service.loop.configs import CHAMPION, RETIRED, EngineRegistry
-from service.loop.evaluation import _json_safe
+from service.loop.evaluation import json_safe
 from service.loop.metrics import evaluate
 from service.loop.models import EngineConfig, ShadowResult
 from service.loop.sample import CODE_INDEX, CODE_LIST, AuditedSample, SampleQuery, load_sample
@@ -174,5 +174,5 @@ def compare(
         len(common),
         sample.size,
     )
-    safe: dict[str, Any] = _json_safe(report)
+    safe: dict[str, Any] = json_safe(report)
     return safe

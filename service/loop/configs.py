@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from service.config import Settings
 from service.db import Database
 from service.engines.llm import prompts
-from service.engines.llm.engine import LLMImageEngine, LLMReportEngine
+from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, llm_engine_version
 from service.engines.llm.factory import llm_config
 from service.engines.rules import IMAGE_CHECKS, REPORT_CHECKS, RULES_VERSION
 from service.errors import InvalidInputError, NotFoundError
@@ -70,9 +70,8 @@ def parameters_from_settings(settings: Settings) -> dict[str, Any]:
             "max_tokens": config.max_tokens,
             "prompt": prompt_version(kind),
         }
-        samples = int(getattr(config, "samples", 1))  # self-consistency, where supported
-        if samples > 1:
-            llm[kind]["samples"] = samples
+        if config.samples > 1:  # self-consistency
+            llm[kind]["samples"] = config.samples
     return {"rules": default_rules(), "llm": llm}
 
 
@@ -151,18 +150,32 @@ def _llm(kind: str, entry: Any) -> dict[str, Any]:
     return out
 
 
-def unrunnable(parameters: dict[str, Any]) -> str | None:
-    """Why this build cannot run ``parameters`` (another rules or prompt version), or None."""
-    rules = parameters.get("rules")
-    if rules is not None and rules["version"] != RULES_VERSION:
+def rules_unavailable(rules: dict[str, Any]) -> str | None:
+    """Why this build cannot run these ``rules`` parameters (another rules version), or None."""
+    if rules["version"] != RULES_VERSION:
         return (
             f"rules version {rules['version']} is not installed (this build runs {RULES_VERSION})"
         )
-    for kind, entry in sorted((parameters.get("llm") or {}).items()):
-        shipped = prompt_version(kind)
-        if entry["prompt"] != shipped:
-            return f"prompt {entry['prompt']} is not installed (this build ships {shipped})"
     return None
+
+
+def prompt_unavailable(kind: str, entry: dict[str, Any]) -> str | None:
+    """Why this build cannot run an LLM entry (another prompt version), or None."""
+    shipped = prompt_version(kind)
+    if entry["prompt"] != shipped:
+        return f"prompt {entry['prompt']} is not installed (this build ships {shipped})"
+    return None
+
+
+def unrunnable(parameters: dict[str, Any]) -> str | None:
+    """Why this build cannot run ``parameters`` (another rules or prompt version), or None."""
+    rules = parameters.get("rules")
+    problems = [rules_unavailable(rules)] if rules is not None else []
+    problems += [
+        prompt_unavailable(kind, entry)
+        for kind, entry in sorted((parameters.get("llm") or {}).items())
+    ]
+    return next((problem for problem in problems if problem is not None), None)
 
 
 def fingerprint(parameters: dict[str, Any]) -> str:
@@ -199,9 +212,10 @@ def _describe(parameters: dict[str, Any]) -> dict[str, Any]:
     versions = [f"rules@{rules_engine_version(rules)}"] if rules else []
     for kind in sorted(llm):
         entry = llm[kind]
-        # the same string the LLM engine puts on its findings: model+template@sha+mode
-        suffix = f"+n{entry['samples']}" if entry.get("samples", 1) > 1 else ""
-        versions.append(f"llm@{entry['model']}+{entry['prompt']}+{entry['mode']}{suffix}")
+        version = llm_engine_version(
+            entry["model"], entry["prompt"], entry["mode"], entry.get("samples", 1)
+        )
+        versions.append(f"llm@{version}")
     return {
         "kinds": sorted(kinds),
         "rules_version": rules["version"] if rules else None,

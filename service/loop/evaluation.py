@@ -33,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 SLICE_REPLICATES = 200
 
 
-def _quiet(_step: str, _done: int, _total: int) -> None:
+def quiet(_step: str, _done: int, _total: int) -> None:
     return None
 
 
@@ -47,7 +47,7 @@ class EvaluationRequest:
 
 
 def compute(
-    sample: AuditedSample, request: EvaluationRequest, progress: Progress = _quiet
+    sample: AuditedSample, request: EvaluationRequest, progress: Progress = quiet
 ) -> dict[str, Any]:
     """Every figure of the run, from a loaded sample (no database access)."""
     weights = sample.weights if request.weighted else np.ones(sample.size)
@@ -142,7 +142,7 @@ class EvaluationService:
         self.db = db
 
     def run(
-        self, request: EvaluationRequest, created_by: str, progress: Progress = _quiet
+        self, request: EvaluationRequest, created_by: str, progress: Progress = quiet
     ) -> EvaluationRun:
         query = SampleQuery(kind=request.kind, since=request.since, until=request.until)
         with self.db.reader() as session:
@@ -157,7 +157,7 @@ class EvaluationService:
             until=request.until,
             weighted=request.weighted,
             n_items=sample.size,
-            metrics=_json_safe(metrics),
+            metrics=json_safe(metrics),
             sample=sample.audit_ids,
         )
         with self.db.transaction() as session:
@@ -180,12 +180,12 @@ class EvaluationService:
             return list(session.scalars(stmt))
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Metrics with numpy scalars and NaN turned into JSON numbers and nulls."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):

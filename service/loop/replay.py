@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,17 +20,13 @@ from sqlalchemy import select
 from service.db import Database
 from service.errors import EngineError, InvalidInputError, NotFoundError
 from service.loop.challenger import ConfigurationUnavailable
+from service.loop.evaluation import Progress, quiet
 from service.loop.models import Audit
 from service.loop.shadow import ShadowRunner
 
 log = logging.getLogger(__name__)
 
 REPLAY = "replay"
-Progress = Callable[[str, int, int], None]
-
-
-def _quiet(_step: str, _done: int, _total: int) -> None:
-    return None
 
 
 def curated_item_ids(path: Path) -> list[int]:
@@ -68,7 +64,7 @@ def replay(
     runner: ShadowRunner,
     config_id: int,
     item_ids: Iterable[int],
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> ReplaySummary:
     """Run ``config_id`` on every item; an item that fails is counted, the run goes on."""
     ids = list(dict.fromkeys(item_ids))

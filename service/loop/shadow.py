@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from service import queue
 from service.config import Settings
 from service.db import Database
-from service.engines.base import Finding, QCInput
+from service.engines.base import Finding
 from service.loop.challenger import ConfiguredEngine, Outcome
 from service.loop.configs import CHALLENGER, EngineRegistry
 from service.loop.models import EngineConfig, ShadowResult
@@ -117,14 +117,9 @@ class ShadowRunner:
                 self._engines[config.id] = engine
             return engine
 
-    def load_input(self, item_id: int) -> QCInput:
-        # The pipeline's read-only loader (the LLM stage uses it too): the item's stored input
-        # exactly as the champion saw it, without touching the item's status.
-        return self.pipeline._start_llm(item_id)
-
     def run(self, config_id: int, item_id: int, source: str = SHADOW) -> Outcome:
         config = self.registry.get(config_id)
-        outcome = self.engine(config).review(self.load_input(item_id))
+        outcome = self.engine(config).review(self.pipeline.stored_input(item_id))
         self.store(config_id, item_id, source, outcome)
         return outcome
 

@@ -35,6 +35,13 @@ class LLMResult:
     error: str | None = None
 
 
+def llm_engine_version(model: str, prompt: str, mode: str, samples: int) -> str:
+    """The ``engine_version`` of LLM findings: the configuration that produced them (model,
+    prompt ``<template>@<sha>``, merge policy and, with self-consistency, the samples)."""
+    suffix = f"+n{samples}" if samples > 1 else ""
+    return f"{model}+{prompt}+{mode}{suffix}"
+
+
 class _LLMEngine:
     kind: Kind
     template_name: str
@@ -47,11 +54,8 @@ class _LLMEngine:
         self.allowed = frozenset(c.code for c in self.codes)
         self.name = ENGINE_NAME
         self.samples = client.config.samples
-        # The configuration that produced a finding: model, prompt (hash), merge policy and,
-        # with self-consistency, the number of samples.
-        suffix = f"+n{self.samples}" if self.samples > 1 else ""
-        self.version = (
-            f"{client.config.model}+{self.template.name}@{self.template.sha}+{mode}{suffix}"
+        self.version = llm_engine_version(
+            client.config.model, f"{self.template.name}@{self.template.sha}", mode, self.samples
         )
 
     async def _review(

@@ -58,7 +58,7 @@ class LLMStage:
     def process(self, item_id: int) -> None:
         """Run the LLM part of ``item_id``; LLMUnavailable propagates so the job is retried
         (the attempts that reached the endpoint are metered first: they happened)."""
-        qc_input = self.pipeline._start_llm(item_id)
+        qc_input = self.pipeline.stored_input(item_id)
         rules = self._rule_findings(item_id)
         engine: LLMReportEngine | LLMImageEngine | None = (
             self.image_engine if isinstance(qc_input, ImageInput) else self.report_engine
