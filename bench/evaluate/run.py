@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import os
 import statistics
 import sys
 import tempfile
@@ -46,7 +47,8 @@ from service.pipeline import NullPublisher, Pipeline  # noqa: E402
 from service.storage import FileStore  # noqa: E402
 
 TOKEN = "bench-admin-token-0123456789"
-IMAGE = REPO.parent / "shared" / "data" / "cxr" / "pydicom-data_RG1_UNCR_CR_chest_PA.dcm"
+SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
+IMAGE = SHARED / "data" / "cxr" / "pydicom-data_RG1_UNCR_CR_chest_PA.dcm"
 REPORT_CODES = [c for c in CODE_LIST if c.startswith("report.")]
 
 

@@ -47,7 +47,7 @@ from service.engines.rules import RulesEngine  # noqa: E402
 from service.engines.rules.image_checks import HEADER_CHECKS  # noqa: E402
 from tests.service.engines.support import image_input  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "cxr"
+DATA = Path(os.environ.get("RADQC_SHARED_DIR", ROOT.parent / "shared")) / "data" / "cxr"
 TUNE = {
     "rg1": "pydicom-data_RG1_UNCR_CR_chest_PA.dcm",
     "test1": "udacity_nih_test1.dcm",

@@ -12,6 +12,7 @@ Usage: .venv/bin/python bench/rules_speed/images.py [--repeat 15]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -29,7 +30,7 @@ from service.engines.rules.image_checks import HEADER_CHECKS  # noqa: E402
 from service.engines.rules.pixels import from_array  # noqa: E402
 from tests.service.engines.support import image_input  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "cxr"
+DATA = Path(os.environ.get("RADQC_SHARED_DIR", ROOT.parent / "shared")) / "data" / "cxr"
 
 
 def make_image(out: Path) -> Path:

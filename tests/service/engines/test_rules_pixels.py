@@ -35,8 +35,8 @@ CHECKS = {
 
 
 @pytest.fixture(scope="module")
-def bases() -> dict[str, tuple[Dataset, np.ndarray]]:
-    return load_bases(Path(__file__).resolve().parents[4] / "shared" / "data")
+def bases(shared_data: Path) -> dict[str, tuple[Dataset, np.ndarray]]:
+    return load_bases(shared_data)
 
 
 def codes(image: WorkingImage, a: Anatomy) -> set[str]:
@@ -122,9 +122,11 @@ def test_lateral_crop_is_field_of_view(bases: dict, base: str, side: str) -> Non
 
 
 @pytest.mark.parametrize("base", ["rg1", "test1"])
-def test_rotation_proxy_is_flagged_with_low_confidence(bases: dict, base: str) -> None:
+def test_rotation_proxy_is_flagged_with_low_confidence(
+    bases: dict, base: str, shared_data: Path
+) -> None:
     if base == "test1":
-        ds = dcmread(Path(__file__).resolve().parents[4] / "shared/data/cxr/udacity_nih_test1.dcm")
+        ds = dcmread(shared_data / "cxr/udacity_nih_test1.dcm")
         pixels = ds.pixel_array
     else:
         ds, pixels = bases[base]

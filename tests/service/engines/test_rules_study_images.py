@@ -8,8 +8,9 @@ from pydicom import dcmread
 
 from service.engines.base import StudyInput
 from service.engines.rules import study_images
+from tests.conftest import DATA as SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "cxr"
+DATA = SHARED_DATA / "cxr"
 TEST1 = DATA / "udacity_nih_test1.dcm"
 NHSX = next(DATA.glob("nhsx_nih_*.dcm"))
 TEST2 = DATA / "udacity_nih_test2.dcm"
