@@ -52,8 +52,21 @@ class Settings(BaseSettings):
     # over them, so concurrent senders use more than one core. One association stays in one
     # process; a single sender gains nothing (bench/ingest/README.md).
     dicom_listener_processes: int = Field(1, ge=1, le=32)
+    # Against senders that connect and go quiet (issue 10): an association that has not finished
+    # its A-ASSOCIATE exchange within the ACSE timeout, or sends nothing for the network timeout,
+    # is dropped and frees its slot; one peer address may hold at most this many associations.
+    dicom_acse_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    dicom_network_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    dicom_dimse_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    dicom_max_associations_per_peer: int = Field(4, ge=1, le=256)
+    # Refuse an association whose called AE title is not ours (false: accept any called title).
+    dicom_require_called_ae_title: bool = True
 
     api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
+    # /metrics: with a token, a scrape must send it as a bearer token; without one it is served
+    # to loopback clients only, unless metrics_open (anyone who can reach the port).
+    metrics_token: str = ""
+    metrics_open: bool = False
 
     fhir_writeback_url: str = ""
     fhir_writeback_timeout: float = Field(10.0, gt=0)
@@ -88,6 +101,9 @@ class Settings(BaseSettings):
     llm_report_price_out_per_1k: float = Field(0.0, ge=0)
     llm_report_samples: int = Field(1, ge=1, le=16)
     llm_max_attempts: int = Field(4, ge=1, le=20)
+    # A rule finding at or above this confidence is never removed by the model's "reject": the
+    # disagreement is recorded on the finding instead (hostile or mistaken answers, issue 10).
+    llm_reject_max_rule_confidence: float = Field(0.9, ge=0, le=1)
     # Circuit breaker per endpoint: open after this many failed calls in a row, for this long.
     llm_breaker_failures: int = Field(5, ge=1, le=1000)
     llm_breaker_open_seconds: float = Field(30.0, gt=0, le=3600)

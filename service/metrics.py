@@ -53,3 +53,9 @@ LLM_FAILURES = Counter(
     "(timeout, http_429, http_5xx, http_4xx, connection, format_rejected, malformed)",
     ["engine", "kind"],
 )
+LLM_PHI_REFUSED = Counter(
+    "radqc_llm_phi_refused_total",
+    "LLM requests the egress guard refused because they still held a known patient identifier, "
+    "by item kind (nothing was sent; the rule findings stand)",
+    ["kind"],
+)

@@ -6,8 +6,9 @@ the item's status and its Observations are then written in one transaction.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,9 +32,25 @@ from service.engines.base import (
 from service.errors import EngineError, NotFoundError
 from service.findings import replace_findings
 from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
+from service.phi.known import KnownIdentifiers, from_dicom, from_fhir, from_ids
 from service.storage import FileStore
 
 log = logging.getLogger(__name__)
+
+_MAX_RELATED = 50  # report versions read for an image's known identifiers
+
+
+def _known_from_reports(resources: Iterable[str]) -> KnownIdentifiers:
+    """The identifiers in stored FHIR resources (as received)."""
+    known = KnownIdentifiers()
+    for text in resources:
+        try:
+            resource = json.loads(text)
+        except ValueError:  # stored only after validation; never expected
+            continue
+        if isinstance(resource, dict):
+            known = known | from_fhir(resource)
+    return known
 
 
 class Publisher(Protocol):
@@ -83,16 +100,33 @@ class Pipeline:
                     Instance.version == instance.version - 1,
                 )
             )
+            header = read_header(self.files.path(instance.path))
+            reports = (
+                session.scalars(
+                    select(ReportVersion.resource_json)
+                    .where(ReportVersion.accession == instance.study.accession)
+                    .limit(_MAX_RELATED)
+                ).all()
+                if instance.study.accession
+                else []
+            )
             return ImageInput(
                 item_id=item.id,
                 sop_instance_uid=instance.sop_instance_uid,
                 version=instance.version,
                 path=str(self.files.path(instance.path)),
-                header=read_header(self.files.path(instance.path)),
+                header=header,
                 previous_sha256=previous,
+                known_identifiers=from_dicom(header) | _known_from_reports(reports),
             )
         version = item.report_version_row
         assert version is not None
+        images = tuple(header for _, header in self._related_images(session, version))
+        known = _known_from_reports([version.resource_json]) | from_ids(
+            version.accession, version.study_instance_uid, item.report_id
+        )
+        for header in images:
+            known = known | from_dicom(header)
         return ReportInput(
             item_id=item.id,
             report_id=item.report_id or "",
@@ -104,7 +138,8 @@ class Pipeline:
             exam_display=version.exam_display,
             status=version.status,
             accession=version.accession,
-            image_headers=tuple(header for _, header in self._related_images(session, version)),
+            image_headers=images,
+            known_identifiers=known,
         )
 
     def _related_images(

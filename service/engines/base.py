@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydicom.dataset import Dataset
 
+from service.phi.known import KnownIdentifiers
 from service.taxonomy import CODES, Kind, Severity
 
 Evidence = dict[str, Any]
@@ -46,6 +47,9 @@ class ImageInput:
     path: str
     header: Dataset
     previous_sha256: str | None = None
+    # Every identifier radqc holds for the image's patient and study (this header, the reports
+    # of its accession): what must never leave for an external engine (service.phi).
+    known_identifiers: KnownIdentifiers = field(default_factory=KnownIdentifiers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,9 @@ class ReportInput:
     # Headers (no pixels) of the images received under the same accession or study, latest
     # version of each, for cross-source checks (sex, laterality, view).
     image_headers: tuple[Dataset, ...] = ()
+    # Every identifier radqc holds for the report's patient and study (the resource as received,
+    # the headers of its images): what must never leave for an external engine (service.phi).
+    known_identifiers: KnownIdentifiers = field(default_factory=KnownIdentifiers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from typing import Any
 
 from service.config import Settings
 from service.engines.base import Finding, ImageInput, QCInput, ReportInput, StudyInput
-from service.engines.llm.engine import LLMImageEngine, LLMReportEngine
+from service.engines.llm.client import PHIRefused
+from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
 from service.engines.llm.factory import build_stage
 from service.engines.llm.stage import LLMStage
 from service.engines.rules import (
@@ -114,15 +115,26 @@ class ConfiguredEngine:
         engine = self._llm_engine(qc_input)
         if engine is None or self.stage is None:
             return Outcome(findings)
-        if isinstance(engine, LLMImageEngine):
-            assert isinstance(qc_input, ImageInput)
-            result = self.stage.runner.run(engine.review(qc_input, findings))
-        else:
-            assert isinstance(qc_input, ReportInput)
-            result = self.stage.runner.run(engine.review(qc_input, findings))
+        try:
+            result = self._llm_review(engine, qc_input, findings)
+        except PHIRefused as exc:  # final for this input, as in live QC
+            return Outcome(findings, f"llm: {exc}")
         if result.error is not None:
             return Outcome(findings, f"llm: {result.error}")
         return Outcome(result.findings)
+
+    def _llm_review(
+        self,
+        engine: LLMReportEngine | LLMImageEngine,
+        qc_input: QCInput,
+        findings: list[Finding],
+    ) -> LLMResult:
+        assert self.stage is not None
+        if isinstance(engine, LLMImageEngine):
+            assert isinstance(qc_input, ImageInput)
+            return self.stage.runner.run(engine.review(qc_input, findings))
+        assert isinstance(qc_input, ReportInput)
+        return self.stage.runner.run(engine.review(qc_input, findings))
 
     def _rules(self, qc_input: QCInput) -> list[Finding]:
         return [] if self.rules is None else self.rules.review(qc_input)

@@ -5,7 +5,7 @@ A configuration's ``parameters`` are plain JSON::
     {"rules": {"version": "rules-0.1.0", "disabled_checks": [], "disabled_codes": [],
                "min_confidence": 0.0},                       # or null: no rules engine
      "llm": {"report": {"model": ..., "base_url": ..., "mode": "both", "temperature": 0.0,
-                        "max_tokens": 1024, "prompt": "report_review.v1@<sha>"},
+                        "max_tokens": 1024, "prompt": "report_review.v2@<sha>"},
              "image": {...}}}                                  # kinds without an LLM are absent
 
 No secret is ever stored: the API key of an LLM configuration comes from the settings of the

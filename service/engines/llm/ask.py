@@ -17,9 +17,16 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from service.engines.llm.client import Completion, LLMClient, LLMUnavailable
+from service.engines.llm.client import (
+    Completion,
+    LLMCallError,
+    LLMClient,
+    LLMUnavailable,
+    PHIRefused,
+)
 from service.engines.llm.consensus import Consensus, combine
 from service.engines.llm.schema import MalformedOutput, ReviewOutput, json_schema, parse_output
+from service.phi.known import KnownIdentifiers
 
 
 @dataclass(slots=True)
@@ -30,14 +37,19 @@ class Answer:
     consensus: Consensus | None = None  # set when more than one sample was asked
 
 
-async def ask(client: LLMClient, messages: list[dict[str, Any]], allowed: frozenset[str]) -> Answer:
-    """Ask, validate, retry once with the validation error; LLMUnavailable propagates with
-    every attempt made so far."""
+async def ask(
+    client: LLMClient,
+    messages: list[dict[str, Any]],
+    allowed: frozenset[str],
+    known: KnownIdentifiers,
+) -> Answer:
+    """Ask, validate, retry once with the validation error; LLMUnavailable (and PHIRefused, when
+    the egress guard stops a request) propagate with every attempt made so far."""
     calls: list[Completion] = []
     error = ""
     try:
         for _ in range(2):
-            attempts = await client.complete(messages, json_schema())
+            attempts = await client.complete(messages, json_schema(), known)
             *failed, done = attempts
             calls.extend(failed)
             try:
@@ -57,37 +69,45 @@ async def ask(client: LLMClient, messages: list[dict[str, Any]], allowed: frozen
                 continue
             calls.append(done)
             return Answer(output, calls)
-    except LLMUnavailable as exc:
+    except LLMCallError as exc:
         exc.calls[:0] = calls
         raise
     return Answer(None, calls, f"malformed LLM output: {error}")
 
 
 async def ask_samples(
-    client: LLMClient, messages: list[dict[str, Any]], allowed: frozenset[str], samples: int
+    client: LLMClient,
+    messages: list[dict[str, Any]],
+    allowed: frozenset[str],
+    samples: int,
+    known: KnownIdentifiers,
 ) -> Answer:
     """:func:`ask` ``samples`` times and combine the valid answers (see
-    :mod:`service.engines.llm.consensus`). If any sample found the endpoint unavailable, the
-    whole question is: LLMUnavailable carries the calls of every sample."""
+    :mod:`service.engines.llm.consensus`). If any sample was refused by the egress guard or
+    found the endpoint unavailable, the whole question is: the error carries the calls of every
+    sample."""
     if samples <= 1:
-        return await ask(client, messages, allowed)
+        return await ask(client, messages, allowed, known)
     results = await asyncio.gather(
-        *(ask(client, messages, allowed) for _ in range(samples)), return_exceptions=True
+        *(ask(client, messages, allowed, known) for _ in range(samples)), return_exceptions=True
     )
     calls: list[Completion] = []
-    unavailable: LLMUnavailable | None = None
+    failed: list[LLMCallError] = []
     answers: list[Answer] = []
     for result in results:
-        if isinstance(result, LLMUnavailable):
+        if isinstance(result, LLMCallError):
             calls.extend(result.calls)
-            unavailable = unavailable or result
+            failed.append(result)
         elif isinstance(result, BaseException):
             raise result
         else:
             calls.extend(result.calls)
             answers.append(result)
-    if unavailable is not None:
-        raise LLMUnavailable(str(unavailable), calls) from unavailable
+    refused = next((e for e in failed if isinstance(e, PHIRefused)), None)
+    if refused is not None:
+        raise PHIRefused(refused.kinds, calls) from refused
+    if failed:
+        raise LLMUnavailable(str(failed[0]), calls) from failed[0]
     valid = [a.output for a in answers if a.output is not None]
     if not valid:
         return Answer(None, calls, next(a.error for a in answers if a.error))

@@ -20,22 +20,42 @@ import openai
 
 from service.engines.llm.breaker import CircuitBreaker
 from service.errors import EngineError
+from service.phi.guard import identifiers_in
+from service.phi.known import KnownIdentifiers
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("json_schema", "json_object", "text")
 
 
-class LLMUnavailable(EngineError):
-    """The endpoint could not be reached or kept failing; the LLM part must be retried later.
+class LLMCallError(EngineError):
+    """A question to the model that did not get an answer.
 
-    ``calls`` are the attempts that reached the server before giving up (each with its error):
+    ``calls`` are the attempts that reached the server before it stopped (each with its error):
     they happened and cost time (and maybe money), so the caller meters them.
     """
 
     def __init__(self, message: str, calls: Sequence[Completion] = ()) -> None:
         super().__init__(message)
         self.calls: list[Completion] = list(calls)
+
+
+class LLMUnavailable(LLMCallError):
+    """The endpoint could not be reached or kept failing; the LLM part must be retried later."""
+
+
+class PHIRefused(LLMCallError):
+    """The egress guard found identifiers known for the item in the request: it was not sent.
+
+    Final (the same input would be refused again); ``kinds`` says what was found, never the
+    values."""
+
+    def __init__(self, kinds: Sequence[str], calls: Sequence[Completion] = ()) -> None:
+        super().__init__(
+            f"refused before sending: the request held patient identifiers ({', '.join(kinds)})",
+            calls,
+        )
+        self.kinds: list[str] = list(kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +117,18 @@ class LLMClient:
         await self._client.close()
 
     async def complete(
-        self, messages: list[dict[str, Any]], schema: dict[str, Any]
+        self, messages: list[dict[str, Any]], schema: dict[str, Any], known: KnownIdentifiers
     ) -> list[Completion]:
         """One chat completion, retried on 429, 5xx, timeouts and dropped connections.
 
+        ``known`` are the identifiers radqc holds for the item: if the payload still contains
+        any, :class:`PHIRefused` is raised and nothing is sent (the egress guard).
         Returns every attempt that reached the server, the answer last; failed attempts carry
         their error. On giving up, :class:`LLMUnavailable` carries the failed attempts.
         """
+        found = identifiers_in(messages, known)
+        if found:
+            raise PHIRefused(found)
         if not self.breaker.allow():
             raise LLMUnavailable("LLM circuit breaker open: endpoint failing, retry later")
         try:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
+import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +24,10 @@ from service.engines.llm.consensus import Support
 from service.engines.llm.deid import deidentify
 from service.engines.llm.merge import Mode, merge
 from service.engines.llm.render import RenderError, render_png
+from service.phi.known import KnownIdentifiers
 from service.taxonomy import Kind, Severity, codes_for
+
+log = logging.getLogger(__name__)
 
 ENGINE_NAME = "llm"
 
@@ -46,9 +52,12 @@ class _LLMEngine:
     kind: Kind
     template_name: str
 
-    def __init__(self, client: LLMClient, mode: Mode = "both") -> None:
+    def __init__(
+        self, client: LLMClient, mode: Mode = "both", reject_max_rule_confidence: float = 0.9
+    ) -> None:
         self.client = client
         self.mode: Mode = mode
+        self.reject_max_rule_confidence = reject_max_rule_confidence
         self.template = prompts.load(self.template_name)
         self.codes = codes_for(self.kind)
         self.allowed = frozenset(c.code for c in self.codes)
@@ -59,23 +68,49 @@ class _LLMEngine:
         )
 
     async def _review(
-        self, messages: list[dict[str, Any]], rules: list[Finding], text: str
+        self,
+        messages: list[dict[str, Any]],
+        rules: list[Finding],
+        known: KnownIdentifiers,
+        sent: str | None = None,
+        text: str = "",
     ) -> LLMResult:
-        answer = await ask_samples(self.client, messages, self.allowed, self.samples)
+        """Ask and merge. ``sent`` is the de-identified text the model saw: a finding whose
+        quote is not in it is dropped (a hostile or confused answer cannot invent evidence);
+        ``text`` is the original, for the evidence's offsets. Without ``sent`` (images) there
+        is no text to quote."""
+        answer = await ask_samples(self.client, messages, self.allowed, self.samples, known)
         if answer.output is None:
             return LLMResult(list(rules), answer.calls, answer.error)
         support = answer.consensus.findings if answer.consensus else {}
+        claimed = answer.output.findings
+        if sent is not None:
+            claimed = [f for f in claimed if quoted(f.quote, sent)]
+            if len(claimed) < len(answer.output.findings):
+                log.info(
+                    "dropped %d LLM finding(s) whose quote is not in the report",
+                    len(answer.output.findings) - len(claimed),
+                )
         own = [
             self._finding(f.code, f.severity, f.message, f.quote, f.confidence, text)
-            for f in answer.output.findings
+            for f in claimed
         ]
         own = [_with_support(f, support.get(f.code)) for f in own]
         verdicts = answer.consensus.verdicts if answer.consensus else None
-        return LLMResult(merge(self.mode, rules, answer.output, own, verdicts), answer.calls)
+        merged = merge(
+            self.mode, rules, answer.output, own, verdicts, self.reject_max_rule_confidence
+        )
+        return LLMResult(merged, answer.calls)
 
-    def _system(self, rules: list[Finding], **extra: Any) -> str:
+    def _system(self, rules: list[Finding], known: KnownIdentifiers, **extra: Any) -> str:
+        """The system prompt; the rule findings' messages are de-identified like the text (a
+        message may quote it)."""
         # In "review" mode the model works alone: it is not shown the rule findings.
-        shown = rules if self.mode in ("verify", "both") else []
+        shown = (
+            [{"code": r.code, "message": known.redact(r.message)} for r in rules]
+            if self.mode in ("verify", "both")
+            else []
+        )
         return self.template.render(codes=self.codes, rule_findings=shown, **extra)
 
     def _finding(
@@ -96,6 +131,17 @@ class _LLMEngine:
         )
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def quoted(quote: str, text: str) -> bool:
+    """Whether ``quote`` stands in ``text`` (case and runs of white space ignored); an empty
+    quote quotes nothing."""
+    needle = _squash(quote)
+    return bool(needle) and needle in _squash(text)
+
+
 def _with_support(f: Finding, support: Support | None) -> Finding:
     if support is None:
         return f
@@ -106,21 +152,25 @@ def _with_support(f: Finding, support: Support | None) -> Finding:
 
 
 class LLMReportEngine(_LLMEngine):
-    """Reviews de-identified report text; the text is fenced as data in the user message."""
+    """Reviews de-identified report text, fenced as data in the user message between markers
+    that carry a random nonce per call, so the text cannot close the fence and speak as the
+    prompt."""
 
     kind: Kind = "report"
-    template_name = "report_review.v1"
+    template_name = "report_review.v2"
 
     async def review(self, item: ReportInput, rule_findings: list[Finding]) -> LLMResult:
+        known = item.known_identifiers
         key = item.accession or item.report_id
-        known = tuple(v for v in (item.accession, item.report_id) if v)
-        text = deidentify(item.text, patient_key=key, known_identifiers=known)
-        system = self._system(rule_findings, sex=item.patient_sex, exam=item.exam_display)
+        text = deidentify(known.redact(item.text), patient_key=key)
+        exam = known.redact(item.exam_display) if item.exam_display else None
+        marker = f"report-{secrets.token_hex(8)}"
+        system = self._system(rule_findings, known, sex=item.patient_sex, exam=exam, marker=marker)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
-            {"role": "user", "content": f"<report>\n{text}\n</report>"},
+            {"role": "user", "content": f"<{marker}>\n{text}\n</{marker}>"},
         ]
-        return await self._review(messages, rule_findings, item.text)
+        return await self._review(messages, rule_findings, known, sent=text, text=item.text)
 
 
 class LLMImageEngine(_LLMEngine):
@@ -133,8 +183,14 @@ class LLMImageEngine(_LLMEngine):
     kind: Kind = "image"
     template_name = "image_review.v2"
 
-    def __init__(self, client: LLMClient, mode: Mode = "both", max_side: int = 768) -> None:
-        super().__init__(client, mode)
+    def __init__(
+        self,
+        client: LLMClient,
+        mode: Mode = "both",
+        max_side: int = 768,
+        reject_max_rule_confidence: float = 0.9,
+    ) -> None:
+        super().__init__(client, mode, reject_max_rule_confidence)
         self.max_side = max_side
 
     async def review(self, item: ImageInput, rule_findings: list[Finding]) -> LLMResult:
@@ -144,7 +200,7 @@ class LLMImageEngine(_LLMEngine):
             return LLMResult(list(rule_findings), [], f"image not rendered: {exc}")
         url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self._system(rule_findings)},
+            {"role": "system", "content": self._system(rule_findings, item.known_identifiers)},
             {
                 "role": "user",
                 "content": [
@@ -153,4 +209,4 @@ class LLMImageEngine(_LLMEngine):
                 ],
             },
         ]
-        return await self._review(messages, rule_findings, "")
+        return await self._review(messages, rule_findings, item.known_identifiers)

@@ -49,13 +49,20 @@ def build_stage(settings: Settings, pipeline: Pipeline) -> LLMStage | None:
     if report_cfg is None and image_cfg is None:
         return None
     report = (
-        LLMReportEngine(LLMClient(report_cfg), mode=settings.llm_report_mode)
+        LLMReportEngine(
+            LLMClient(report_cfg),
+            mode=settings.llm_report_mode,
+            reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
+        )
         if report_cfg
         else None
     )
     image = (
         LLMImageEngine(
-            LLMClient(image_cfg), mode=settings.llm_image_mode, max_side=settings.llm_image_max_side
+            LLMClient(image_cfg),
+            mode=settings.llm_image_mode,
+            max_side=settings.llm_image_max_side,
+            reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
         )
         if image_cfg
         else None

@@ -3,7 +3,9 @@
 Policies: ``verify`` keeps rule findings the model confirmed (precision first) and adds nothing;
 ``review`` uses the model's own findings only; ``both`` keeps confirmed rule findings plus the
 model's additional discoveries. A rule finding the model did not judge is kept (never suppressed
-by silence, so hostile text cannot remove it by making the model say nothing). With
+by silence, so hostile text cannot remove it by making the model say nothing), and a rule
+finding at or above ``reject_max_rule_confidence`` is never removed by a "reject": it is kept
+with the model's disagreement recorded in its evidence (``llm_verdict: reject``). With
 self-consistency the verdicts and confidences are those of :mod:`.consensus`, and the agreement
 between samples is recorded on each finding (``self_consistency`` in its evidence).
 """
@@ -27,6 +29,7 @@ def merge(
     output: ReviewOutput,
     llm_findings: list[Finding],
     verdict_support: Mapping[int, Support] | None = None,
+    reject_max_rule_confidence: float = 1.0,
 ) -> list[Finding]:
     """The findings to store for the item: rule findings (possibly rejected) and LLM ones.
 
@@ -38,7 +41,10 @@ def merge(
     for i, f in enumerate(rule_findings):
         v = verdicts.get(i)
         if mode in ("verify", "both") and v is not None and v.verdict == "reject":
-            continue
+            if f.confidence < reject_max_rule_confidence:
+                continue
+            disagreement = {"llm_verdict": "reject", "llm_confidence": v.confidence}
+            f = replace(f, evidence=[*f.evidence, disagreement])
         if v is not None and v.verdict == "confirm" and mode in ("verify", "both"):
             verdict: dict[str, object] = {"llm_verdict": "confirm", "llm_confidence": v.confidence}
             support = (verdict_support or {}).get(i)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from service import metrics
 from service.engines.base import Finding, ImageInput, ReportInput
-from service.engines.llm.client import Completion, LLMUnavailable
+from service.engines.llm.client import Completion, LLMUnavailable, PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
 from service.engines.llm.runner import LoopRunner
 from service.findings import replace_findings
@@ -71,6 +71,12 @@ class LLMStage:
         except LLMUnavailable as exc:
             self._meter_failed(item_id, engine, exc.calls)
             raise
+        except PHIRefused as exc:
+            # The egress guard stopped a request: final for this input. The rule findings
+            # stand; the item says why (the kinds found, never the values).
+            metrics.LLM_PHI_REFUSED.labels(engine.kind).inc()
+            log.warning("item %s: LLM request refused by the egress guard (%s)", item_id, exc)
+            result = LLMResult(list(rules), exc.calls, str(exc))
         try:
             self._store(item_id, engine, rules, result)
         except Exception:  # rolled back: the calls still happened, and the job will run again

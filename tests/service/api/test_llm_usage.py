@@ -21,10 +21,10 @@ def test_usage_sums_calls_per_engine_configuration(settings: Settings, db: Datab
     a, b = _report(db, "u1", "x"), _report(db, "u2", "y")
     with db.transaction() as session:
         for item, version, t_in, t_out, cost, err in [
-            (a, "m1+report_review.v1@abc+both", 100, 10, 0.5, None),
-            (a, "m1+report_review.v1@abc+both", 120, 20, 0.25, "malformed"),
-            (b, "m1+report_review.v1@abc+both", 80, 5, 0.25, None),
-            (b, "m2+report_review.v1@abc+both", 50, 50, 1.0, None),
+            (a, "m1+report_review.v2@abc+both", 100, 10, 0.5, None),
+            (a, "m1+report_review.v2@abc+both", 120, 20, 0.25, "malformed"),
+            (b, "m1+report_review.v2@abc+both", 80, 5, 0.25, None),
+            (b, "m2+report_review.v2@abc+both", 50, 50, 1.0, None),
         ]:
             session.add(
                 LLMCall(
@@ -53,7 +53,7 @@ def test_usage_sums_calls_per_engine_configuration(settings: Settings, db: Datab
         ).json()
     m1, m2 = got["engines"]
     assert (m1["engine_version"], m1["calls"], m1["errors"], m1["items"]) == (
-        "m1+report_review.v1@abc+both",
+        "m1+report_review.v2@abc+both",
         3,
         1,
         2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_valid_json_becomes_findings_with_prompt_hash(server: tuple[LLMServer, s
     assert result.error is None
     [f] = result.findings
     assert (f.code, f.engine, f.confidence) == ("report.laterality", "llm", 0.8)
-    assert "report_review.v1@" in f.engine_version and f.engine_version.startswith("test-model")
+    assert "report_review.v2@" in f.engine_version and f.engine_version.startswith("test-model")
     assert f.evidence[0]["start"] == TEXT.find("left lower lobe")
     sent = srv.requests[0]
     assert sent["response_format"]["type"] == "json_schema"
@@ -175,7 +176,7 @@ def test_hostile_text_is_data_and_cannot_suppress_rules(server: tuple[LLMServer,
         sent["messages"][0]["role"] == "system"
         and "Ignore previous" not in sent["messages"][0]["content"]
     )
-    assert "<report>" in sent["messages"][1]["content"]
+    assert re.match(r"<report-[0-9a-f]{16}>\n", sent["messages"][1]["content"])
     assert [f.code for f in result.findings] == [
         "report.typo"
     ]  # silence never removes a rule finding

@@ -105,7 +105,7 @@ def test_llm_down_then_back_adds_findings_without_losing_rules(
         by_engine = {r.engine: r for r in rows}
         assert set(by_engine) == {"rules", "llm"}
         assert by_engine["llm"].code == "report.laterality"
-        assert "report_review.v1@" in by_engine["llm"].engine_version
+        assert "report_review.v2@" in by_engine["llm"].engine_version
         assert by_engine["rules"].evidence[-1]["llm_verdict"] == "confirm"
         calls = session.scalars(
             select(LLMCall).where(LLMCall.item_id == item_id).order_by(LLMCall.id)

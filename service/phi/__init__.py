@@ -1,0 +1,1 @@
+"""Patient data: the identifiers radqc knows, removing them from text, and the egress guard."""
