@@ -21,6 +21,7 @@ from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
 from service.models import Base
+from tests.support import log_canaries
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
@@ -128,3 +129,30 @@ def shared_data() -> Path:
     if not DATA.is_dir():
         pytest.fail(f"the shared test data is missing: {DATA} (set RADQC_SHARED_DIR)")
     return DATA
+
+
+# -- patient data in logs (issue 10) -------------------------------------------------------------
+_LEAKS: log_canaries.LeakHandler | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _LEAKS
+    _LEAKS = log_canaries.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any log record of any test held a patient-data canary."""
+    if _LEAKS is not None and _LEAKS.leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n  ".join(sorted(set(_LEAKS.leaks)))
+        message = f"patient-data canaries found in log records:\n  {lines}"
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def log_leaks() -> log_canaries.LeakHandler:
+    """The session's leak handler (its ``leaks`` so far)."""
+    assert _LEAKS is not None
+    return _LEAKS
