@@ -110,6 +110,9 @@ class ClaimedJob:
     locked_by: str
 
 
+ABANDONED = "worker lost during the last allowed attempt"
+
+
 def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
     """Claim the next due job (or one whose lease expired) for ``worker_id``."""
     now = utcnow()
@@ -234,10 +237,13 @@ def release(session: Session, job: ClaimedJob) -> None:
     )
 
 
-def dead_letter_abandoned(session: Session) -> int:
-    """Jobs whose worker died during their last allowed attempt are failed, not run again."""
+def dead_letter_abandoned(session: Session) -> list[ClaimedJob]:
+    """Jobs whose worker died during their last allowed attempt are failed, not run again.
+
+    Returns them, so that the caller runs its dead-letter hook for each (an item whose QC job
+    is failed this way must not stay ``processing``)."""
     now = utcnow()
-    result = session.execute(
+    rows = session.execute(
         update(Job)
         .where(
             Job.status == JobStatus.RUNNING,
@@ -247,14 +253,37 @@ def dead_letter_abandoned(session: Session) -> int:
         )
         .values(
             status=JobStatus.FAILED,
-            locked_by=None,
             lease_expires_at=None,
-            last_error="worker lost during the last allowed attempt",
+            last_error=ABANDONED,
             updated_at=now,
         )
+        .returning(
+            Job.id,
+            Job.kind,
+            Job.key,
+            Job.item_id,
+            Job.study_id,
+            Job.target,
+            Job.attempts,
+            Job.max_attempts,
+            Job.locked_by,
+        )
         .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    ).all()
+    return [
+        ClaimedJob(
+            id=row.id,
+            kind=row.kind,
+            key=row.key,
+            item_id=row.item_id,
+            study_id=row.study_id,
+            target=row.target,
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            locked_by=row.locked_by or "",
+        )
+        for row in rows
+    ]
 
 
 def queue_depth(session: Session) -> int:

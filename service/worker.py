@@ -107,8 +107,10 @@ class Worker:
     def run_once(self) -> bool:
         """Claim and run one job. Returns False when no job was due."""
         with self.db.transaction() as session:
-            queue.dead_letter_abandoned(session)
+            abandoned = queue.dead_letter_abandoned(session)
             job = queue.claim(session, self.worker_id, self.config.lease_seconds)
+        for lost in abandoned:
+            self._dead_lettered(lost, queue.ABANDONED)
         if job is None:
             return False
         self._run(job)
@@ -164,12 +166,17 @@ class Worker:
         with self.db.transaction() as session:
             dead = queue.fail(session, job, error, self.config.retry, retry_after=retry_after)
         if dead:
-            metrics.JOBS_FAILED.labels(job.kind).inc()
-            log.error("job %s (%s) dead-lettered after %d attempts", job.id, job.key, job.attempts)
-            if self.on_dead_letter is not None:
-                self.on_dead_letter(job, error)
+            self._dead_lettered(job, error)
         else:
             metrics.JOBS_RETRIED.labels(job.kind).inc()
+
+    def _dead_lettered(self, job: queue.ClaimedJob, error: str) -> None:
+        """A job is failed for good (its last attempt failed, or its worker died during it):
+        count it and let the hook show it on its item."""
+        metrics.JOBS_FAILED.labels(job.kind).inc()
+        log.error("job %s (%s) dead-lettered after %d attempts", job.id, job.key, job.attempts)
+        if self.on_dead_letter is not None:
+            self.on_dead_letter(job, error)
 
 
 class _Heartbeat:

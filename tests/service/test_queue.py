@@ -98,7 +98,8 @@ def test_worker_lost_on_last_attempt_is_dead_lettered(db: Database) -> None:
         assert queue.claim(session, "dead-worker", 0.01) is not None
     time.sleep(0.05)
     with db.transaction() as session:
-        assert queue.dead_letter_abandoned(session) == 1
+        [lost] = queue.dead_letter_abandoned(session)
+        assert (lost.key, lost.locked_by) == ("item:1", "dead-worker")
         assert queue.claim(session, "w2", 30) is None
     assert _job(db, "item:1").status == JobStatus.FAILED
 

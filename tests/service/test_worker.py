@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import ingest, queue
@@ -127,6 +128,42 @@ def test_failures_retry_then_dead_letter_with_the_reason(db: Database, tmp_path:
     assert item is not None and item.status == ItemStatus.FAILED
     assert item.error is not None and "engine crashed" in item.error
     assert job.status == JobStatus.FAILED and job.attempts == OPTIONS.max_attempts
+
+
+def test_a_worker_lost_on_the_last_attempt_fails_the_item_through_the_hook(
+    db: Database, tmp_path: Path
+) -> None:
+    """Issue 14: the abandoned job was failed but its item stayed ``processing`` for ever."""
+    pipeline = _pipeline(db, ScriptedEngine(), FileStore(tmp_path / "files"))
+    item_id = _report(db, "lost", "text")
+    with db.transaction() as session:  # a worker claims the last allowed attempt, then dies
+        session.execute(update(Job).where(Job.item_id == item_id).values(attempts=2))
+        claimed = queue.claim(session, "dead-worker", 0.01)
+        assert claimed is not None and claimed.attempts == OPTIONS.max_attempts
+        item = session.get(Item, item_id)
+        assert item is not None
+        item.status = ItemStatus.PROCESSING
+    time.sleep(0.05)
+    hooked: list[tuple[int, str]] = []
+
+    def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:
+        hooked.append((job.id, error))
+        pipeline.mark_failed(job.item_id or 0, error)
+
+    worker = Worker(
+        db,
+        {queue.QC: lambda job: pipeline.process_item(job.item_id or 0)},
+        CONFIG,
+        on_dead_letter=on_dead_letter,
+    )
+    assert worker.run_once() is False  # nothing to run: the abandoned job is dead-lettered
+    assert [job_id for job_id, _ in hooked] == [claimed.id]
+    with db.reader() as session:
+        item = session.get(Item, item_id)
+        job = session.scalars(select(Job).where(Job.item_id == item_id)).one()
+    assert job.status == JobStatus.FAILED
+    assert item is not None and item.status == ItemStatus.FAILED
+    assert item.error is not None and "worker lost" in item.error
 
 
 def test_a_transient_failure_is_retried_to_success(db: Database, tmp_path: Path) -> None:
