@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # The closed loop (DESIGN section 7): audit sampling and the drift alert.
     audit_daily_quota: int = Field(200, ge=0)
     audit_low_confidence: float = Field(0.6, ge=0, le=1)
+    # Passed items (recall is estimated from them): at least this many expected in a draw (all
+    # when fewer), and this share of the daily quota kept for them before the flagged strata.
+    audit_passed_min: int = Field(5, ge=0)
+    audit_passed_share: float = Field(0.1, ge=0, le=1)
     # Seconds between scheduled audit draws by the workers (0: only on demand, `radqc sample`).
     audit_sample_interval_seconds: float = Field(0.0, ge=0)
     # Share of processed report items copied with an injected error as shadow canaries (0: off).

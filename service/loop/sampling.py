@@ -8,12 +8,18 @@ recall is estimated from). Items are drawn independently (Poisson sampling) with
 rate, so an item's inclusion probability is exactly that rate and the evaluation can weight it by
 the inverse. The daily quota is spent by stratum in the same order: when a stratum would overrun
 what is left, its rate is scaled down to fit (and that scaled rate is what is recorded).
+
+Passed items are what recall is estimated from, so they are never starved (issue 15): their rate
+is raised so that at least ``passed_min`` of them are expected in a draw (all of them when there
+are fewer), and a share of the quota (``passed_share``) is kept for them before the flagged
+strata spend it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -49,12 +55,24 @@ class SamplingPlan:
     low_confidence: float = 0.6
     rare_code_audits: int = 20  # a code with fewer audited findings than this is rare
     daily_quota: int = 200
+    passed_min: int = 5  # passed items expected in a draw at least (all, when fewer)
+    passed_share: float = 0.1  # of the quota, kept for passed items before flagged strata
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SamplingPlan:
         return cls(
-            low_confidence=settings.audit_low_confidence, daily_quota=settings.audit_daily_quota
+            low_confidence=settings.audit_low_confidence,
+            daily_quota=settings.audit_daily_quota,
+            passed_min=settings.audit_passed_min,
+            passed_share=settings.audit_passed_share,
         )
+
+    def passed_rate(self, passed: int) -> float:
+        """The passed stratum's rate for ``passed`` candidates, before the quota."""
+        if passed == 0:
+            return 0.0
+        rate = min(max(self.rates.get("passed", 0.0), 0.0), 1.0)
+        return min(max(rate, self.passed_min / passed), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +121,18 @@ def draw(
     strata: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in candidates:
         strata[stratum_of(candidate, plan, rare)].append(candidate)
+    passed = strata.get("passed", [])
+    passed_rate = plan.passed_rate(len(passed))
+    wanted = math.ceil(passed_rate * len(passed))
+    reserve = min(wanted, max(1, math.ceil(left * plan.passed_share)), left)
     drawn: list[Draw] = []
+    left -= reserve
     for name in STRATA:
         members = strata.get(name, [])
-        rate = min(max(plan.rates.get(name, 0.0), 0.0), 1.0)
+        if name == "passed":
+            rate, left = passed_rate, left + reserve
+        else:
+            rate = min(max(plan.rates.get(name, 0.0), 0.0), 1.0)
         if not members or rate <= 0 or left <= 0:
             continue
         if rate * len(members) > left:

@@ -56,7 +56,41 @@ def test_rates_are_the_recorded_probabilities_and_the_quota_holds() -> None:
     )
     assert len(limited) <= 1100
     scaled = {d.stratum: d.probability for d in limited}
-    assert scaled["critical"] == 1.0 and scaled["passed"] == pytest.approx(100 / 3000)
+    # a tenth of the quota is kept for passed items; the critical stratum gets the rest
+    assert scaled["critical"] == pytest.approx(990 / 1000)
+    assert scaled["passed"] == pytest.approx(110 / 3000, rel=0.1)
+    assert sum(d.stratum == "passed" for d in limited) > 80
+
+
+def test_passed_items_are_drawn_in_small_populations_too() -> None:
+    """Issue 15: 57 items, 33 flagged with codes never audited (rare, drawn at rate 1) and 24
+    passed: before the fix a draw usually held no passed item (rate 0.05), so the errors the
+    engine missed could never reach an auditor."""
+    flagged = [Candidate(i, "report", (("report.typo", "rules", "major", 0.9),)) for i in range(33)]
+    passed = [Candidate(100 + i, "report", ()) for i in range(24)]
+    rare = frozenset({"report.typo"})
+    with_passed = 0
+    for seed in range(300):
+        drawn = draw([*flagged, *passed], PLAN, rare=rare, rng=random.Random(seed))
+        got = [d for d in drawn if d.stratum == "passed"]
+        assert all(d.probability == pytest.approx(5 / 24) for d in got)
+        with_passed += bool(got)
+    assert with_passed / 300 >= 0.99
+    # fewer passed items than the minimum: every one of them is drawn
+    few = draw([*flagged, *passed[:3]], PLAN, rare=rare, rng=random.Random(0))
+    assert sorted(d.item_id for d in few if d.stratum == "passed") == [100, 101, 102]
+
+
+def test_a_full_quota_still_leaves_room_for_passed_items() -> None:
+    flagged = [
+        Candidate(i, "report", (("report.typo", "rules", "major", 0.9),)) for i in range(500)
+    ]
+    passed = [Candidate(1000 + i, "report", ()) for i in range(500)]
+    plan = SamplingPlan(daily_quota=20)
+    drawn = draw([*flagged, *passed], plan, rare=frozenset({"report.typo"}), rng=random.Random(3))
+    assert len(drawn) <= 20
+    got = [d for d in drawn if d.stratum == "passed"]
+    assert got and all(5 / 500 <= d.probability <= 20 / 500 for d in got)
 
 
 @dataclass
