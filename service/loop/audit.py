@@ -1,8 +1,9 @@
 """Recording an auditor's verdicts on an item (DESIGN §6 ``POST /api/v1/items/{id}/audit``).
 
 An audit is validated whole before anything is stored: every verdict must name a finding of this
-item, every missed error a known code of the item's kind. The audit, a snapshot of the item's
-findings with their verdicts, and the missed errors are stored in one transaction together with
+item, every finding of the item must have one (a finding left unjudged is refused, never stored
+as a verdict), every missed error a known code of the item's kind. The audit, a snapshot of the
+item's findings with their verdicts, and the missed errors are stored in one transaction with
 whatever ``on_audited`` does there; the composition root hands in a callback that republishes the
 item's Observations (``final`` when confirmed, ``cancelled`` when rejected) and queues their
 write-back, so the core never imports the FHIR adapter.
@@ -74,6 +75,7 @@ class AuditService:
             findings = {f.id: f for f in item.findings}
             verdicts = _check_verdicts(session, item, findings, request.verdicts)
             _check_missed(item, findings, verdicts, request.missed)
+            _check_complete(findings, verdicts)
             audit = Audit(item_id=item.id, version=_next_version(session, item.id), auditor=auditor)
             audit.findings = [_snapshot(f, verdicts.get(f.id)) for f in findings.values()]
             audit.missed = [AuditMissed(code=m.code, evidence=m.evidence) for m in request.missed]
@@ -118,6 +120,18 @@ def _check_verdicts(
             )
         checked[verdict.finding_id] = verdict
     return checked
+
+
+def _check_complete(findings: dict[int, Finding], verdicts: dict[int, VerdictIn]) -> None:
+    """A finding without a verdict is no verdict (issue 15): stored, it would count as a false
+    positive nobody judged. Every finding of the item is confirmed or rejected."""
+    unjudged = sorted(set(findings) - set(verdicts))
+    if unjudged:
+        listed = ", ".join(str(i) for i in unjudged)
+        raise InvalidInputError(
+            f"verdicts: findings {listed} have no verdict; confirm or reject every finding",
+            location="verdicts",
+        )
 
 
 def _check_missed(

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from service.loop.audit import CONFIRMED
@@ -69,6 +69,13 @@ class AuditedSample:
         return sorted(self.predicted)
 
 
+# An audit stored before every finding needed a verdict may hold findings nobody judged: it is
+# incomplete and counts nowhere (issue 15).
+_has_unjudged_finding = exists().where(
+    AuditFinding.audit_id == Audit.id, AuditFinding.verdict.is_(None)
+)
+
+
 def _latest_audits(
     query: SampleQuery,
 ) -> Select[int, int, dt.datetime, str | None, str, str | None, str | None]:
@@ -89,6 +96,7 @@ def _latest_audits(
         )
         .join(latest, and_(latest.c.item_id == Audit.item_id, latest.c.version == Audit.version))
         .join(Item, Item.id == Audit.item_id)
+        .where(~_has_unjudged_finding)
         .outerjoin(Instance, Instance.id == Item.instance_id)
         .outerjoin(ItemSite, ItemSite.item_id == Item.id)
         .order_by(Item.id)

@@ -191,6 +191,9 @@ def _bad_bodies(ids: dict[str, int], found: dict[str, int], other: int) -> list[
         (flagged, {"verdicts": [{"finding_id": lat, "verdict": "confirmed"},
                                 {"finding_id": lat, "verdict": "rejected"}]}, 422, "two verdicts"),
         (flagged, {"verdicts": [], "surprise": 1}, 422, "surprise"),
+        (flagged, {"verdicts": []}, 422, "have no verdict"),  # submitted untouched
+        (flagged, {"verdicts": [{"finding_id": lat, "verdict": "rejected"}]}, 422,
+         "have no verdict"),  # one finding of two judged
         (424242, {"verdicts": []}, 404, "item 424242 does not exist"),
     ]  # fmt: skip
 

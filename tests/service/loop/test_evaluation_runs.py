@@ -20,7 +20,7 @@ from service.components import Components
 from service.config import Settings
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn, audits_of
 from service.loop.evaluation import EvaluationRequest, EvaluationService
-from service.loop.models import AuditSelection, EvaluationRun
+from service.loop.models import Audit, AuditFinding, AuditSelection, EvaluationRun
 from service.loop.sample import CODE_INDEX, CODE_LIST
 from service.models import Item
 from tests.conftest import REPO
@@ -83,6 +83,35 @@ def test_weighted_run_matches_sklearn_and_is_stored(comps: Components) -> None:
     assert sorted(weighted.sample) == sorted(weighted.sample) and len(weighted.sample) == 40
     assert service.get(weighted.id).metrics == weighted.metrics
     assert [r.id for r in service.list()] == [plain.id, weighted.id]
+
+
+def test_an_audit_with_unjudged_findings_counts_nowhere(comps: Components) -> None:
+    """Issue 15: a legacy audit (stored before every finding needed a verdict) whose findings
+    were never judged made each of them a false positive; it is now left out."""
+    known = audited_reports(comps, 10, seed=5)
+    service = EvaluationService(comps.db)
+    before = service.run(EvaluationRequest(weighted=False), "tester")
+    flagged_row = next(r for r in range(10) if known.flags[r].any())
+    with comps.db.transaction() as session:  # version 2 of one audit, its verdicts left out
+        [audit] = audits_of(session, known.item_ids[flagged_row])[-1:]
+        later = Audit(item_id=audit.item_id, version=audit.version + 1, auditor="legacy")
+        later.findings = [
+            AuditFinding(
+                finding_id=f.finding_id,
+                code=f.code,
+                engine=f.engine,
+                engine_version=f.engine_version,
+                severity=f.severity,
+                confidence=f.confidence,
+                verdict=None,
+            )
+            for f in audit.findings
+        ]
+        session.add(later)
+    after = service.run(EvaluationRequest(weighted=False), "tester")
+    assert after.n_items == before.n_items - 1
+    keep = [r for r in range(10) if r != flagged_row]
+    _check_against_sklearn(after.metrics, known.truth[keep], known.flags[keep], np.ones(len(keep)))
 
 
 def test_time_window_and_slices(comps: Components) -> None:
