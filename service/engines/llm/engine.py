@@ -21,10 +21,10 @@ from service.engines.llm import prompts
 from service.engines.llm.ask import ask_samples
 from service.engines.llm.client import Completion, LLMClient
 from service.engines.llm.consensus import Support
-from service.engines.llm.deid import deidentify
 from service.engines.llm.merge import Mode, merge
 from service.engines.llm.render import RenderError, render_png
 from service.phi.known import KnownIdentifiers
+from service.phi.scrub import deidentify
 from service.taxonomy import Kind, Severity, codes_for
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ class LLMReportEngine(_LLMEngine):
     async def review(self, item: ReportInput, rule_findings: list[Finding]) -> LLMResult:
         known = item.known_identifiers
         key = item.accession or item.report_id
-        text = deidentify(known.redact(item.text), patient_key=key)
+        text = deidentify(item.text, key, known)
         exam = known.redact(item.exam_display) if item.exam_display else None
         marker = f"report-{secrets.token_hex(8)}"
         system = self._system(rule_findings, known, sex=item.patient_sex, exam=exam, marker=marker)

@@ -46,7 +46,7 @@ TEXT = "INDICATION: Patient Zyxwvut QUILLFEATHER, mrn 0042 7731. Cough.\nIMPRESS
 def scrubber_misses(monkeypatch: pytest.MonkeyPatch) -> None:
     """A scrubber that lets everything through, as a missed pattern would."""
     monkeypatch.setattr(KnownIdentifiers, "redact", lambda self, text: text)
-    monkeypatch.setattr("service.engines.llm.engine.deidentify", lambda text, patient_key: text)
+    monkeypatch.setattr("service.engines.llm.engine.deidentify", lambda text, key, known: text)
 
 
 def test_client_refuses_before_anything_is_sent() -> None:

@@ -1,4 +1,7 @@
-"""De-identification of report text before it leaves the process.
+"""The regex-only de-identifier radqc used before issue 10, kept unchanged as the baseline of
+``bench/deid/run.py`` (it is not used by radqc: see ``service/phi/scrub.py``).
+
+Original docstring: de-identification of report text before it leaves the process.
 
 Why here: nothing identifying may reach an LLM endpoint, hosted or local. Sex, age band and
 laterality stay because the checks need them; ``XXXX`` tokens (already redacted upstream) stay as
