@@ -5,6 +5,10 @@ the dataset, and returns a new array; ``apply`` writes the result into a copy of
 as uncompressed pixels. Values are computed in a display domain (0 dark .. 1 bright) and
 mapped back, so one degradation means the same on MONOCHROME1 and MONOCHROME2 images.
 The code each degradation should be found as is ``DEGRADATIONS[name][0]``.
+
+This is the unit tests' fixture (tests/service/engines/image_support.py imports it) and the
+pixel thresholds were tuned against it, so the image benchmark does not use it: its faults are in
+``film_faults.py`` and ``film_objects.py``. It belongs under tests/ (see README.md).
 """
 
 from __future__ import annotations

@@ -1,248 +1,194 @@
-"""Image QC quality, measured through the running service.
+"""Image-quality benchmark: real adult frontal chest films, clean or with one known fault.
 
-Builds cases from the real chest radiographs in ../shared/data/cxr (each degraded with one
-error from bench/quality/degrade.py, about 40 % left clean), starts ``radqc serve`` on free
-ports in a temporary data folder, sends every case with pynetdicom C-STORE, polls
-``GET /api/v1/items`` until every item is done, and prints per-code precision, recall and F1,
-the macro-F1 over the codes the generator covers, the detection rate and the false-flag rate
-on clean images.
+Films: the manifest films in the cache (``films.py``; none shares pixels with a film in
+shared/data/cxr, checked and printed before anything runs). Every film is one clean case; each
+kind of fault in :mod:`bench.quality.film_faults` gets ``--per-kind`` cases on films taken in
+turn from a seeded shuffle. Half of all cases are re-encoded losslessly (JPEG-LS, JPEG 2000,
+RLE). Each case is its own patient and study. The rules engine of this tree runs on the files in
+a subprocess (``engine_runner.py``: header read without pixels, the file decoded by the engine,
+plus the study checks), and so does the previous rules version with ``--previous auto``.
 
-Bases are split: thresholds were set by looking at ``TUNE`` (and, to be plain, the feature
-table of all six distinct images was seen while choosing them); the report is on ``HELD_OUT``
-with seeds never used while tuning. The base images' own header faults (the NIH conversions
-lack ViewPosition, for example) are real ``cxr.metadata`` errors: they are part of every
-case's truth for that base, taken from the engine's header checks on the untouched file.
+Printed: per code (the seven the faults cover) recall with Wilson 95% CI, precision, F1 with a
+bootstrap CI, macro-F1; detection over faulty cases; clean films flagged (any code of the eleven);
+codes that fired with no fault of theirs; recall per kind of fault; flag-nothing and flag-all.
 
-Usage: .venv/bin/python bench/quality/images.py [--cases 120] [--seed 7] [--all-bases | --tune]
+Usage: .venv/bin/python bench/quality/images.py [--per-kind 30] [--seed 7] [--previous auto|none]
+       [--workers 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
-import httpx
 import numpy as np
 from pydicom import dcmread
-from pydicom.uid import ExplicitVRLittleEndian
-from pynetdicom import AE
-from pynetdicom.sop_class import (
-    ComputedRadiographyImageStorage,
-    DigitalXRayImageStorageForPresentation,
-    SecondaryCaptureImageStorage,
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench.quality import film_faults  # noqa: E402
+from bench.quality.films import cached_films, check_cache  # noqa: E402
+
+_LEAKED = sorted(m for m in sys.modules if m == "service" or m.startswith("service."))
+assert not _LEAKED, f"the film faults import service modules: {_LEAKED}"
+
+from bench.quality.run import export_tree, previous_rules_commit, run_engine  # noqa: E402
+from bench.quality.scoring import (  # noqa: E402
+    Scored,
+    baseline_lines,
+    code_table,
+    false_flag_codes,
+    kind_table,
+    rate_lines,
+    wilson,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from bench.quality.degrade import DEGRADATIONS, apply  # noqa: E402
-from service.engines.rules import RulesEngine  # noqa: E402
-from service.engines.rules.image_checks import HEADER_CHECKS  # noqa: E402
-from tests.service.engines.support import image_input  # noqa: E402
-
-DATA = Path(os.environ.get("RADQC_SHARED_DIR", ROOT.parent / "shared")) / "data" / "cxr"
-TUNE = {
-    "rg1": "pydicom-data_RG1_UNCR_CR_chest_PA.dcm",
-    "test1": "udacity_nih_test1.dcm",
-    "siim": "txv_siim_1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm",
-}
-HELD_OUT = {
-    "orthanc": "orthanc_Issue44_Monochrome1-Jpeg_CR.dcm",
-    "test2": "udacity_nih_test2.dcm",
-    "test3": "udacity_nih_test3.dcm",
-    "tfio": "tfio_nih_dicom_00000001_000.dcm",
-    "rg1_j2kr": "pydicom-data_RG1_J2KR_CR_chest_PA.dcm",
-}
-CLEAN_SHARE = 0.4
+IMAGE_CODES = (
+    "cxr.field_of_view",
+    "cxr.centering",
+    "cxr.rotation",
+    "cxr.inspiration",
+    "cxr.exposure",
+    "cxr.sharpness",
+    "cxr.artifact",
+    "cxr.scapula",
+    "cxr.orientation",
+    "cxr.annotation",
+    "cxr.metadata",
+)
+COVERED = tuple(c for c in IMAGE_CODES if c in {code for code, _, _ in film_faults.FAULTS.values()})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def base_truth(path: Path) -> set[str]:
-    """Codes the untouched base already carries from its header (real faults)."""
-    item = image_input(path)
-    return {f.code for check in HEADER_CHECKS for f in check(item)}
-
-
-def build_cases(
-    bases: dict[str, str], n: int, seed: int, out: Path
-) -> list[tuple[str, str, set[str]]]:
+def build_cases(per_kind: int, seed: int, out: Path) -> list[dict[str, object]]:
+    """Write the case files; return one record per case (id, path, truth, kind, transfer)."""
     rng = np.random.default_rng(seed)
-    names = list(DEGRADATIONS)
-    loaded = {}
-    for key, name in bases.items():
-        ds = dcmread(DATA / name)
-        loaded[key] = (ds, ds.pixel_array, base_truth(DATA / name))
+    films = cached_films()
+    bases = {f.film_id: dcmread(f.cached) for f in films}
+    plan: list[tuple[str, str | None]] = [(f.film_id, None) for f in films]
+    order = [films[i].film_id for i in rng.permutation(len(films))]
+    turn = 0
+    for kind in film_faults.FAULTS:
+        for _ in range(per_kind):
+            plan.append((order[turn % len(order)], kind))
+            turn += 1
     cases = []
-    for index in range(n):
-        key = list(loaded)[index % len(loaded)]
-        ds, pixels, truth = loaded[key]
-        degradation = None if rng.random() < CLEAN_SHARE else str(rng.choice(names))
-        case = apply(ds, pixels, degradation, rng)
-        path = out / f"case{index:04d}.dcm"
-        case.save_as(path, enforce_file_format=True)
-        codes = set(truth)
-        if degradation is not None:
-            codes.add(DEGRADATIONS[degradation][0])
-        cases.append((str(case.SOPInstanceUID), f"{key}:{degradation or 'clean'}", codes))
+    for index, (film_id, kind) in enumerate(plan):
+        case_id = f"c{index:04d}-{film_id}"
+        compress = bool(rng.random() < 0.5)
+        ds = film_faults.make_case(bases[film_id], kind, rng, case_id, compress)
+        path = out / f"{case_id}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        code = film_faults.FAULTS[kind][0] if kind else None
+        cases.append(
+            {
+                "id": case_id,
+                "path": str(path),
+                "truth": frozenset({code}) if code else frozenset(),
+                "kind": f"{code} / {kind}" if kind else "clean",
+                "source": film_id.split("-")[0],
+                "transfer": "lossless" if compress else "uncompressed",
+            }
+        )
     return cases
 
 
-def send(paths: list[Path], port: int) -> None:
-    ae = AE(ae_title="BENCH")
-    ae.maximum_pdu_size = 0
-    for sop in (
-        ComputedRadiographyImageStorage,
-        DigitalXRayImageStorageForPresentation,
-        SecondaryCaptureImageStorage,
-    ):
-        ae.add_requested_context(sop, [ExplicitVRLittleEndian])
-    for _ in range(50):
-        assoc = ae.associate("127.0.0.1", port, ae_title="RADQC")
-        if assoc.is_established:
-            break
-        time.sleep(0.5)
-    if not assoc.is_established:
-        raise SystemExit("association rejected")
-    for path in paths:
-        status = assoc.send_c_store(dcmread(path))
-        if getattr(status, "Status", None) != 0:
-            print("store failed", path.name, status)
-    assoc.release()
+def _scored(cases: list[dict[str, object]], found: dict[str, frozenset[str]]) -> list[Scored]:
+    return [
+        Scored(str(c["id"]), c["truth"], str(c["kind"]), found.get(str(c["id"]), frozenset()))  # type: ignore[arg-type]
+        for c in cases
+    ]
 
 
-def poll(base: str, token: str, expected: int, timeout: float = 600) -> dict[str, set[str]]:
-    headers = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found: dict[str, set[str]] = {}
-        done = 0
-        cursor = None
-        while True:
-            params: dict[str, str | int] = {"kind": "image", "limit": 200}
-            if cursor:
-                params["cursor"] = cursor
-            page = httpx.get(f"{base}/api/v1/items", params=params, headers=headers).json()
-            for item in page["items"]:
-                done += item["status"] == "done"
-                found[item["sop_instance_uid"]] = {
-                    f["code"] for f in item["findings"] if f["code"] != "qc.summary"
-                }
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
-        if done >= expected:
-            return found
-        time.sleep(1.0)
-    raise SystemExit("timed out waiting for the service")
+def _share(hits: int, n: int) -> str:
+    lo, hi = wilson(hits, n)
+    return f"{hits:3d}/{n:<3d} = {100 * hits / max(n, 1):5.1f}% [{100 * lo:4.1f}, {100 * hi:5.1f}]"
+
+
+def _slices(cases: list[dict[str, object]], found: dict[str, frozenset[str]]) -> list[str]:
+    """Detection and clean films flagged, by transfer syntax and by source collection."""
+    lines = []
+    for key in ("transfer", "source"):
+        for value in sorted({str(c[key]) for c in cases}):
+            part = _scored([c for c in cases if c[key] == value], found)
+            err = [s for s in part if s.truth]
+            clean = [s for s in part if not s.truth]
+            hit = sum(bool(s.truth & s.predicted) for s in err)
+            flagged = sum(bool(s.predicted) for s in clean)
+            lines.append(
+                f"  {key}={value:13} detection {_share(hit, len(err))}   "
+                f"clean flagged {_share(flagged, len(clean))}"
+            )
+    return lines
 
 
 def report(
-    cases: list[tuple[str, str, set[str]]],
-    found: dict[str, set[str]],
-    bases_truth: dict[str, set[str]],
+    label: str, cases: list[dict[str, object]], found: dict[str, frozenset[str]], seed: int
 ) -> None:
-    covered = sorted({code for code, _ in DEGRADATIONS.values()})
-    print(f"{'code':20s} {'tp':>4s} {'fp':>4s} {'fn':>4s} {'prec':>6s} {'rec':>6s} {'f1':>6s}")
-    f1s = []
-    for code in covered:
-        tp = sum(1 for uid, _, t in cases if code in t and code in found.get(uid, set()))
-        fp = sum(1 for uid, _, t in cases if code not in t and code in found.get(uid, set()))
-        fn = sum(1 for uid, _, t in cases if code in t and code not in found.get(uid, set()))
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        f1s.append(f1)
-        print(f"{code:20s} {tp:4d} {fp:4d} {fn:4d} {p:6.2f} {r:6.2f} {f1:6.2f}")
-    print(f"macro-F1 over {len(covered)} codes: {sum(f1s) / len(f1s):.3f}")
-    errors = [(uid, t, label) for uid, label, t in cases if not label.endswith("clean")]
-    clean = [(uid, t, label) for uid, label, t in cases if label.endswith("clean")]
-    # Detected: the injected error's code was found, or any code the untouched base does not
-    # carry (every base's own header faults are in every case's truth, so they do not count).
-    detected = sum(
-        1
-        for uid, t, label in errors
-        if DEGRADATIONS[label.split(":")[1]][0] in found.get(uid, set())
-        or found.get(uid, set()) - bases_truth[label.split(":")[0]]
-    )
-    print(f"detection rate: {detected}/{len(errors)} = {detected / max(1, len(errors)):.2f}")
-    false = [label for uid, t, label in clean if found.get(uid, set()) - t]
-    print(
-        f"false-flag rate on clean images: {len(false)}/{len(clean)} = "
-        f"{len(false) / max(1, len(clean)):.2f}"
-    )
-    misses: dict[str, int] = {}
-    for uid, label, t in cases:
-        if not label.endswith("clean") and not (
-            found.get(uid, set()) & t & set(covered) - {"cxr.metadata"} or "header" in label
-        ):
-            misses[label.split(":")[1]] = misses.get(label.split(":")[1], 0) + 1
-    print("missed by degradation:", dict(sorted(misses.items())))
-    extra: dict[str, dict[str, int]] = {}
-    for uid, label, t in cases:
-        for code in sorted(found.get(uid, set()) - t):
-            by_code = extra.setdefault(label.split(":")[1], {})
-            by_code[code] = by_code.get(code, 0) + 1
-    print("false flags by degradation:", dict(sorted(extra.items())))
+    scored = _scored(cases, found)
+    table, _ = code_table(scored, COVERED, seed=seed)
+    print(f"\n--- {label}")
+    print("\n".join(table))
+    print("\n".join(rate_lines(scored, IMAGE_CODES)))
+    print(f"codes fired on clean films: {false_flag_codes(scored, IMAGE_CODES)}")
+    uncovered = Counter(code for s in scored for code in s.predicted - set(COVERED))
+    print(f"codes with no injected fault, cases where they fired: {dict(uncovered) or '-'}")
+    print("by transfer and by source (detection = true code found; clean = flagged clean films):")
+    print("\n".join(_slices(cases, found)))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=120)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--all-bases", action="store_true")
-    parser.add_argument("--tune", action="store_true", help="the tuning bases only")
+    parser.add_argument("--previous", default="auto", help="auto, none, or a git revision")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    bases = {**TUNE, **HELD_OUT} if args.all_bases else TUNE if args.tune else HELD_OUT
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        (work / "cases").mkdir()
-        t0 = time.monotonic()
-        cases = build_cases(bases, args.cases, args.seed, work / "cases")
-        print(f"built {len(cases)} cases from {sorted(bases)} in {time.monotonic() - t0:.1f}s")
-        token = secrets.token_hex(16)
-        http, dicom = free_port(), free_port()
-        env = {
-            **os.environ,
-            "RADQC_DATA_DIR": str(work / "data"),
-            "RADQC_HTTP_PORT": str(http),
-            "RADQC_DICOM_PORT": str(dicom),
-            "RADQC_API_TOKENS": f"reader:{token}",
-            "RADQC_WORKERS": "2",
-        }
-        radqc = str(ROOT / ".venv" / "bin" / "radqc")
-        server = subprocess.Popen(
-            [radqc, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    films = cached_films()
+    if not films:
+        raise SystemExit("no films in the cache: run python -m bench.quality.films build first")
+    print("independence: importing the film faults loaded no service module (asserted)")
+    print(check_cache(films))
+    print(f"films: {Counter(f.source for f in films)}")
+    with tempfile.TemporaryDirectory(prefix="radqc-images-") as tmp:
+        started = time.perf_counter()
+        cases = build_cases(args.per_kind, args.seed, Path(tmp))
+        n_err = sum(bool(c["truth"]) for c in cases)
+        print(
+            f"{len(cases)} cases ({n_err} with one fault, {len(cases) - n_err} clean; "
+            f"{sum(c['transfer'] == 'lossless' for c in cases)} sent lossless-compressed), "
+            f"built in {time.perf_counter() - started:.0f} s"
         )
-        try:
-            base = f"http://127.0.0.1:{http}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-            t1 = time.monotonic()
-            send(sorted((work / "cases").iterdir()), dicom)
-            found = poll(base, token, len(cases))
-            print(f"sent and reviewed in {time.monotonic() - t1:.1f}s")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        report(cases, found, {key: base_truth(DATA / name) for key, name in bases.items()})
+        payload = [{"id": c["id"], "path": c["path"]} for c in cases]
+        started = time.perf_counter()
+        found, errors, version = run_engine(REPO, "image", payload, args.workers)
+        print(
+            f"ran {version} (this tree) in {time.perf_counter() - started:.0f} s; "
+            f"{len(errors)} raised"
+        )
+        report(f"{version} (this tree)", cases, found, args.seed)
+        print("\nrecall per kind of fault (true code found; 'any' = any finding):")
+        print("\n".join(kind_table(_scored(cases, found))))
+        print("\nbaselines on the same cases (the seven covered codes):")
+        print("\n".join(baseline_lines(_scored(cases, found), COVERED)))
+        if args.previous != "none":
+            commit = previous_rules_commit() if args.previous == "auto" else args.previous
+            started = time.perf_counter()
+            prev, prev_errors, prev_version = run_engine(
+                export_tree(commit), "image", payload, args.workers
+            )
+            report(
+                f"previous rules {prev_version} (commit {commit[:10]}; {len(prev_errors)} raised; "
+                f"{time.perf_counter() - started:.0f} s)",
+                cases,
+                prev,
+                args.seed,
+            )
 
 
 if __name__ == "__main__":
-    RulesEngine()  # imports resolved before the server starts
     main()

@@ -1,192 +1,162 @@
-"""Report-quality benchmark: known errors in real reports, through the running service.
+"""Report-quality benchmark: one known error injected into real reports, or none.
 
-Builds cases with :mod:`bench.quality.inject` (every report code, several surface forms each,
-about 40% clean), starts ``radqc serve`` in a subprocess (temporary data folder, free ports,
-two workers), PUTs each case as a FHIR DiagnosticReport (contained Patient with the gender,
-``code`` for the exam), polls ``GET /api/v1/items?kind=report`` until every item is done, and
-prints per code precision, recall and F1, macro-F1, the detection rate (error cases with any
-finding) and the false-flag rate (clean cases with any finding).
+Cases come from :mod:`bench.quality.report_injectors` (which imports nothing from ``service/``:
+checked below) on two base sets, each split into dev and test by a seeded hash:
 
-Thresholds were tuned on half 0 of the reports; the default run reports half 1.
+- ``shared``: the IU and MTSamples reports in shared/data/reports;
+- ``unseen``: the even-numbered IU reports, which were never in shared/ (cache them first with
+  ``python -m bench.quality.sources reports --snapshot DIR``; skipped when absent).
 
-Usage: ``.venv/bin/python bench/quality/reports.py [--half 1] [--per-code 40] [--seed 3]``.
+Every base of the split is a clean case; each kind of error gets ``--per-kind`` cases. The rules
+engine of this tree runs in a subprocess (``engine_runner.py``), and so does the previous rules
+version (``--previous auto``, exported with ``git archive``). Printed per base set: per code
+recall (Wilson 95% CI), precision, F1 (bootstrap 95% CI), macro-F1; detection over error cases;
+false flags on clean cases; recall per kind of error; the flag-nothing and flag-all baselines.
+
+Usage: .venv/bin/python bench/quality/reports.py [--split test] [--per-kind 60] [--seed 3]
+       [--bases shared,unseen] [--previous auto|none|REV]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import os
-import secrets
-import socket
-import subprocess
+import re
 import sys
-import tempfile
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
 
-from bench.quality.inject import REPORT_CODES, Case, build_cases  # noqa: E402
+from bench.quality import report_injectors  # noqa: E402
 
-SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
-RADQC = REPO / ".venv/bin/radqc"
+# The injectors must not see the engine: nothing of service/ may be loaded by importing them.
+_LEAKED = sorted(m for m in sys.modules if m == "service" or m.startswith("service."))
+assert not _LEAKED, f"the report injectors import service modules: {_LEAKED}"
+
+from bench.quality.report_errors import REPORT_CODES, Case, load_bases  # noqa: E402
+from bench.quality.run import export_tree, previous_rules_commit, run_engine  # noqa: E402
+from bench.quality.scoring import (  # noqa: E402
+    Scored,
+    baseline_lines,
+    code_table,
+    false_flag_codes,
+    kind_table,
+    rate_lines,
+)
+
+RULES_DIR = REPO / "service/engines/rules"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def resource(case: Case) -> dict[str, Any]:
-    coding = [{"system": "http://loinc.org", "code": case.exam_code}] if case.exam_code else []
-    if coding and case.exam_display:
-        coding[0]["display"] = case.exam_display
-    report: dict[str, Any] = {
-        "resourceType": "DiagnosticReport",
+def _payload(case: Case) -> dict[str, str | None]:
+    r = case.report
+    return {
         "id": case.case_id,
-        "status": "final",
-        "code": {"coding": coding, "text": case.exam_display or "Radiology report"},
-        "presentedForm": [{"contentType": "text/plain", "data": _b64(case.text)}],
+        "text": r.text,
+        "patient_sex": r.patient_sex,
+        "exam_code": r.exam_code,
+        "exam_display": r.exam_display,
     }
-    if case.patient_sex:
-        report["contained"] = [{"resourceType": "Patient", "id": "p", "gender": case.patient_sex}]
-        report["subject"] = {"reference": "#p"}
-    return report
 
 
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+def _scored(cases: list[Case], found: dict[str, frozenset[str]]) -> list[Scored]:
+    codes = set(REPORT_CODES)
+    return [
+        Scored(c.case_id, c.codes, c.kind, found.get(c.case_id, frozenset()) & codes) for c in cases
+    ]
 
 
-def start_service(tmp: Path) -> tuple[subprocess.Popen[bytes], str, str, str]:
-    ingest, reader = secrets.token_hex(12), secrets.token_hex(12)
-    port = free_port()
-    env = {
-        **os.environ,
-        "RADQC_DATA_DIR": str(tmp),
-        "RADQC_HTTP_PORT": str(port),
-        "RADQC_DICOM_PORT": str(free_port()),
-        "RADQC_API_TOKENS": f"ingest:{ingest},reader:{reader}",
-        "RADQC_WORKERS": "2",
-    }
-    log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([str(RADQC), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base, ingest, reader
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"radqc serve did not start; see {tmp / 'serve.log'}")
+def _detector_text() -> str:
+    """The detectors' code and their own word list, lower case, for the audits. The general
+    English word list they also ship is left out: every real word is in it."""
+    parts = [p.read_text() for p in RULES_DIR.rglob("*.py")]
+    parts += [p.read_text() for p in (RULES_DIR / "data").glob("*.txt")]
+    return "\n".join(parts).lower()
 
 
-def send(client: httpx.Client, base: str, token: str, cases: list[Case]) -> None:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
-    for case in cases:
-        response = client.put(
-            f"{base}/fhir/DiagnosticReport/{case.case_id}",
-            content=json.dumps(resource(case)),
-            headers=headers,
+def audits(cases: list[Case], detector_text: str) -> list[str]:
+    """How close the cases' words come to the detectors' (content overlap, not shared lists)."""
+    lines = []
+    detector_words = set(re.findall(r"[a-z]+", detector_text))
+    medical = set(re.findall(r"[a-z]+", (RULES_DIR / "data/medical_words.txt").read_text()))
+    for code in ("report.typo", "report.terminology"):
+        tokens = [c.inserted for c in cases if code in c.codes and c.inserted]
+        hits = sum(
+            t.lower() in detector_words if t.isalpha() else t.lower() in detector_text
+            for t in tokens
         )
-        if response.status_code not in (200, 201):
-            raise SystemExit(f"PUT {case.case_id}: {response.status_code} {response.text[:200]}")
-
-
-def collect(client: httpx.Client, base: str, token: str, n: int) -> dict[str, set[str]]:
-    """report id -> the codes of its findings, once all ``n`` items are done."""
-    headers = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        items: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"kind": "report", "limit": 200}
-            if cursor:
-                params["cursor"] = cursor
-            page = client.get(f"{base}/api/v1/items", params=params, headers=headers).json()
-            items += page["items"]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
-        done = [i for i in items if i["status"] in ("done", "failed")]
-        if len(done) >= n:
-            failed = [i for i in items if i["status"] == "failed"]
-            if failed:
-                print(f"{len(failed)} items failed: {failed[0].get('error')}", file=sys.stderr)
-            return {i["report_id"]: {f["code"] for f in i["findings"]} for i in items}
-        time.sleep(1.0)
-    raise SystemExit("timed out waiting for the items to be processed")
-
-
-def _f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
-
-
-def score(cases: list[Case], predicted: dict[str, set[str]]) -> None:
-    counts: dict[str, Counter[str]] = {code: Counter() for code in REPORT_CODES}
-    forms: Counter[tuple[str, bool]] = Counter()
+        lines.append(
+            f"{code}: {hits}/{len(tokens)} inserted wrong tokens also occur literally in the "
+            f"detectors' code or medical_words.txt (same content, found independently)"
+        )
+    base_words: set[str] = set()
     for case in cases:
-        found = predicted.get(case.case_id, set()) & set(REPORT_CODES)
-        for code in REPORT_CODES:
-            truth, flagged = code in case.codes, code in found
-            counts[code][
-                "tp" if truth and flagged else "fp" if flagged else "fn" if truth else "tn"
-            ] += 1
-        if case.codes:
-            forms[(f"{next(iter(case.codes))} / {case.form}", bool(found & case.codes))] += 1
-    print(f"{'code':24} {'tp':>4} {'fp':>4} {'fn':>4} {'prec':>6} {'recall':>6} {'f1':>6}")
-    f1s = []
-    for code, c in counts.items():
-        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
-        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
-        f1s.append(_f1(p, r))
-        print(f"{code:24} {c['tp']:4} {c['fp']:4} {c['fn']:4} {p:6.2f} {r:6.2f} {f1s[-1]:6.2f}")
-    errors = [c for c in cases if c.codes]
-    clean = [c for c in cases if not c.codes]
-    detected = sum(bool(predicted.get(c.case_id, set()) & set(REPORT_CODES)) for c in errors)
-    false = [c for c in clean if predicted.get(c.case_id, set()) & set(REPORT_CODES)]
-    print(f"macro-F1 {sum(f1s) / len(f1s):.3f}")
-    print(f"detection rate {detected}/{len(errors)} = {detected / len(errors):.1%}")
-    print(f"false flags on clean {len(false)}/{len(clean)} = {len(false) / len(clean):.1%}")
-    for case in false[:8]:
-        print(f"   clean flagged: {case.case_id} {sorted(predicted.get(case.case_id, set()))}")
-    print("recall per surface form:")
-    for form in sorted({f for f, _ in forms}):
-        hit, miss = forms[(form, True)], forms[(form, False)]
-        print(f"   {form:60} {hit}/{hit + miss}")
+        if not case.codes:
+            base_words |= set(re.findall(r"[a-z]{4,}", case.report.text.lower()))
+    in_medical = len(base_words & medical)
+    lines.append(
+        f"base vocabulary: {in_medical}/{len(base_words)} distinct words of the clean bases are "
+        f"in medical_words.txt ({in_medical / max(1, len(base_words)):.1%})"
+    )
+    return lines
+
+
+def report_run(label: str, cases: list[Case], found: dict[str, frozenset[str]], seed: int) -> None:
+    scored = _scored(cases, found)
+    table, _ = code_table(scored, REPORT_CODES, seed=seed)
+    print(f"\n--- {label}")
+    print("\n".join(table))
+    print("\n".join(rate_lines(scored, REPORT_CODES)))
+    print(f"codes fired on clean cases: {false_flag_codes(scored, REPORT_CODES)}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--half", type=int, default=1, choices=(0, 1))
-    parser.add_argument("--per-code", type=int, default=40)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="test", choices=("dev", "test"))
+    parser.add_argument("--per-kind", type=int, default=60)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--bases", default="shared,unseen")
+    parser.add_argument("--previous", default="auto", help="auto, none, or a git revision")
     args = parser.parse_args()
-    cases = build_cases(SHARED / "data", args.half, args.per_code, 0.4, args.seed)
-    print(f"{len(cases)} cases ({sum(not c.codes for c in cases)} clean), half {args.half}")
-    with tempfile.TemporaryDirectory() as folder:
-        proc, base, ingest, reader = start_service(Path(folder))
-        try:
-            started = time.perf_counter()
-            with httpx.Client(timeout=30) as client:
-                send(client, base, ingest, cases)
-                predicted = collect(client, base, reader, len(cases))
-            print(f"sent and processed in {time.perf_counter() - started:.1f} s")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-    score(cases, predicted)
+    print("independence: importing the injectors loaded no service module (asserted)")
+    previous = None
+    if args.previous != "none":
+        commit = previous_rules_commit() if args.previous == "auto" else args.previous
+        previous = (commit, export_tree(commit))
+    detector_text = _detector_text()
+    for which in args.bases.split(","):
+        bases = load_bases(which, args.split, args.seed)
+        if not bases:
+            print(f"\n=== {which}: no bases (not cached?), skipped")
+            continue
+        cases = report_injectors.build_cases(bases, args.per_kind, args.seed, which)
+        n_err = sum(bool(c.codes) for c in cases)
+        print(
+            f"\n=== base set {which!r}, split {args.split!r}, seed {args.seed}: {len(bases)} bases,"
+            f" {len(cases)} cases ({n_err} with one error, {len(cases) - n_err} clean)"
+        )
+        print("\n".join(audits(cases, detector_text)))
+        payload = [_payload(c) for c in cases]
+        started = time.perf_counter()
+        found, errors, version = run_engine(REPO, "report", payload)
+        print(
+            f"ran {version} (this tree) in {time.perf_counter() - started:.1f} s; "
+            f"{len(errors)} cases raised"
+        )
+        report_run(f"{version} (this tree)", cases, found, args.seed)
+        print("\nrecall per kind of error (true code found; 'any' = any finding):")
+        print("\n".join(kind_table(_scored(cases, found))))
+        print("\nbaselines on the same cases:")
+        print("\n".join(baseline_lines(_scored(cases, found), REPORT_CODES)))
+        if previous is not None:
+            prev_found, prev_errors, prev_version = run_engine(previous[1], "report", payload)
+            report_run(
+                f"previous rules {prev_version} (commit {previous[0][:10]}; "
+                f"{len(prev_errors)} cases raised)",
+                cases,
+                prev_found,
+                args.seed,
+            )
     return 0
 
 
