@@ -10,15 +10,18 @@ Usage: ``.venv/bin/python bench/deid/run.py [--misses 10]``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # runnable as a script as well as with -m
 
 from bench.deid import regex_baseline as baseline  # noqa: E402
+from bench.deid.heldout_canaries import CASES as HELDOUT  # noqa: E402
 from bench.deid.measure import (  # noqa: E402
     KINDS,
     SHARED,
@@ -69,6 +72,36 @@ FILTERS: list[tuple[str, Callable[[Canary], str], Callable[[str], str]]] = [
 ]
 
 
+# The held-out canaries in two halves: ``dev`` (even positions) may be looked at when improving the
+# filter, ``test`` (odd positions) never is: only its figures are printed, never its leaks.
+HELDOUT_DEV = HELDOUT[0::2]
+HELDOUT_TEST = HELDOUT[1::2]
+
+
+def _heldout(
+    cases: list[dict[str, Any]], on_text: Callable[[str], str]
+) -> tuple[float, float, float, list[str]]:
+    """On held-out canaries (written by someone who never saw the filter): the share of PHI
+    strings gone (verbatim), the share gone word by word (every word of 3+ characters of the
+    string absent from the output), the share of clinical strings kept, and the leaks."""
+    gone = whole = kept = 0
+    leaks: list[str] = []
+    phi_total = sum(len(c["phi"]) for c in cases)
+    clinical_total = sum(len(c["clinical"]) for c in cases)
+    for case in cases:
+        out = on_text(case["text"])
+        words_out = set(re.findall(r"\w+", out.lower()))
+        for phi in case["phi"]:
+            gone += phi not in out
+            tokens = [t for t in re.findall(r"\w+", phi.lower()) if len(t) >= 3]
+            if not any(t in words_out for t in tokens):
+                whole += 1
+            else:
+                leaks.append(f"{phi!r} in {out[:100]!r}")
+        kept += sum(c in out for c in case["clinical"])
+    return gone / phi_total, whole / phi_total, kept / clinical_total, leaks
+
+
 def _row(name: str, recall: Recall, damage: Damage, rate: float) -> str:
     kinds = " ".join(f"{recall.rate(k) * 100:5.1f}" for k in KINDS)
     return (
@@ -115,6 +148,24 @@ def main() -> None:
             f"needing them {needs.rate() * 100:6.2f}   stretch {stretch.rate() * 100:6.2f}"
         )
 
+    print(
+        "\nheld-out canaries (bench/deid/heldout_canaries.py, written without seeing the filter; "
+        "dev = even cases, test = odd cases, never looked at):"
+    )
+    print(f"  {'filter':<18} {'half':<5} {'cases':>5} {'ids':>4} {'gone %':>7} {'word %':>7} "
+          f"{'clinical kept %':>16}")  # fmt: skip
+    leaks_of: dict[str, list[str]] = {}
+    for name, _, on_text in FILTERS:
+        for half, cases in (("dev", HELDOUT_DEV), ("test", HELDOUT_TEST)):
+            gone, whole, kept, leaks = _heldout(cases, on_text)
+            if half == "dev":
+                leaks_of[name] = leaks
+            ids = sum(len(c["phi"]) for c in cases)
+            print(
+                f"  {name:<18} {half:<5} {len(cases):5d} {ids:4d} {gone * 100:7.2f} "
+                f"{whole * 100:7.2f} {kept * 100:16.2f}"
+            )
+
     for name, _, recall, damage in details:
         print(
             f"\n{name}: {recall.cases_damaged} canaries with clinical text changed; "
@@ -122,6 +173,8 @@ def main() -> None:
         )
         for case_id, ident, out in recall.misses[: args.misses]:
             print(f"  missed {ident!r} ({case_id}): {out[:110]!r}")
+        for leak in leaks_of[name][: args.misses]:
+            print(f"  held-out (dev) leak {leak}")
 
 
 if __name__ == "__main__":
