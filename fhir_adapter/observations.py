@@ -209,11 +209,14 @@ def build_summary_observation(
     *,
     status: Status = PRELIMINARY,
     now: dt.datetime | None = None,
+    failed: bool | None = None,
 ) -> dict[str, Any]:
-    """The item's ``qc.summary``: ``fail`` when it has findings, linking each of them."""
+    """The item's ``qc.summary``: ``fail`` when the item is flagged, linking each finding."""
     when = fhir_instant(context.processed_at or now or utcnow())
     resource = _common(context, summary_observation_id(context.key), SUMMARY_CODE, status, when)
-    result = "fail" if findings else "pass"
+    # ``failed`` is the item's ``flagged``: findings below RADQC_FLAG_MIN_CONFIDENCE are members
+    # of the summary but do not make it fail. Without it, any finding fails it.
+    result = "fail" if (bool(findings) if failed is None else failed) else "pass"
     resource["valueCodeableConcept"] = _concept(RESULT_SYSTEM, result, result.capitalize())
     if findings:
         resource["hasMember"] = [

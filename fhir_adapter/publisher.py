@@ -94,7 +94,7 @@ class ObservationPublisher:
             )
             yield _Wanted(resource["id"], finding.code, finding.id, resource)
         if item.status == ItemStatus.DONE:  # a study check before the item's own QC: no summary
-            resource = build_summary_observation(context, findings, now=now)
+            resource = build_summary_observation(context, findings, now=now, failed=item.flagged)
             yield _Wanted(resource["id"], SUMMARY_CODE, None, resource)
 
     def _cancel(self, session: Session, row: Observation, context: ItemContext) -> int:

@@ -60,6 +60,7 @@ def build_components(settings: Settings) -> Components:
         study_engines=[StudyRulesEngine()],
         publisher=publisher,
         llm_kinds=llm_kinds(settings),
+        flag_min_confidence=settings.flag_min_confidence,
     )
     return Components(settings=settings, db=db, files=files, pipeline=pipeline)
 

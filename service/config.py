@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     llm_breaker_open_seconds: float = Field(30.0, gt=0, le=3600)
 
     study_stable_seconds: float = Field(30.0, ge=0)
+    # Precision first (issue 9): a finding below this confidence is stored and shown on its item
+    # but does not flag the item or fail its qc.summary (chosen on bench/quality, see README).
+    flag_min_confidence: float = Field(0.5, ge=0, le=1)
 
     # The closed loop (DESIGN section 7): audit sampling and the drift alert.
     audit_daily_quota: int = Field(200, ge=0)

@@ -72,7 +72,13 @@ def replace_findings(
         )
     session.flush()
     session.refresh(item, ["findings"])
-    item.flagged = bool(item.findings)
+
+
+def flag(item: Item, min_confidence: float) -> None:
+    """Set ``item.flagged``: a finding at or above ``min_confidence`` flags the item (issue 9,
+    precision first); findings below it are stored and shown but flag nothing, and the item's
+    ``qc.summary`` follows ``flagged``."""
+    item.flagged = any(f.confidence >= min_confidence for f in item.findings)
 
 
 def worst_severity(rows: Iterable[FindingRow]) -> Severity | None:

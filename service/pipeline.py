@@ -30,7 +30,7 @@ from service.engines.base import (
     StudyInput,
 )
 from service.errors import EngineError, NotFoundError
-from service.findings import replace_findings
+from service.findings import flag, replace_findings
 from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
 from service.phi.known import KnownIdentifiers, from_dicom, from_fhir, from_ids
 from service.storage import FileStore
@@ -75,6 +75,9 @@ class Pipeline:
     llm_kinds: frozenset[str] = frozenset()
     # An LLM outage must not dead-letter the LLM part: it waits (backoff capped by the queue).
     llm_max_attempts: int = 10_000
+    # Findings below this confidence are stored and shown but do not flag the item
+    # (RADQC_FLAG_MIN_CONFIDENCE).
+    flag_min_confidence: float = 0.0
 
     # -- items ---------------------------------------------------------------------------
     def process_item(self, item_id: int) -> None:
@@ -173,6 +176,8 @@ class Pipeline:
             assert item is not None
             for engine_name, findings in results.items():
                 replace_findings(session, item, engine_name, "item", findings)
+            flag(item, self.flag_min_confidence)
+            stored, flagged = len(item.findings), item.flagged
             # Done once every engine configured for the item has run (DESIGN section 4): with
             # an LLM part the item stays processing until the llm job finishes it.
             waits_for_llm = item.kind in self.llm_kinds
@@ -189,7 +194,8 @@ class Pipeline:
                     max_attempts=self.llm_max_attempts,
                     requeue=True,
                 )
-        log.info("item %s done: %d findings", item_id, sum(len(f) for f in results.values()))
+        # What the API shows: one stored finding per engine and code (issue 14).
+        log.info("item %s done: %d findings, flagged %s", item_id, stored, flagged)
 
     def stored_input(self, item_id: int) -> QCInput:
         """The stored input of ``item_id``, as its engines saw it, read-only (the status is left
@@ -229,6 +235,7 @@ class Pipeline:
                 assert item is not None
                 for engine_name, per_item in results.items():
                     replace_findings(session, item, engine_name, "study", per_item.get(item_id, []))
+                flag(item, self.flag_min_confidence)
                 self.publisher.publish(session, item)
             study.checked_at = utcnow()
 

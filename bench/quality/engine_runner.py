@@ -8,7 +8,8 @@ process itself never imports ``service`` and one benchmark can compare two engin
 Inputs are built as the pipeline builds them from what it stored: a report's text, its sections
 (``service.reports.sections``), the patient's sex and the ordered exam; an image's header read
 without pixels and the path of its file. Image items also get the study checks, as a one-image
-study (each case is its own study). Writes one JSON line per case: id, codes found, error.
+study (each case is its own study). Writes one JSON line per case: id, codes found (each with
+its highest confidence), error.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ def _fields(cls: type, wanted: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in wanted.items() if k in names}
 
 
-def report_codes(engine: Any, case: dict[str, Any], index: int) -> set[str]:
+def _top(findings: Any) -> dict[str, float]:
+    """Each code found, with its highest confidence."""
+    top: dict[str, float] = {}
+    for f in findings:
+        top[f.code] = max(top.get(f.code, 0.0), float(f.confidence))
+    return top
+
+
+def report_codes(engine: Any, case: dict[str, Any], index: int) -> dict[str, float]:
     from service.engines.base import ReportInput
     from service.reports.sections import sections_dict
 
@@ -48,10 +57,10 @@ def report_codes(engine: Any, case: dict[str, Any], index: int) -> set[str]:
             },
         )
     )
-    return {f.code for f in engine.review(item)}
+    return _top(engine.review(item))
 
 
-def image_codes(engines: tuple[Any, Any], case: dict[str, Any], index: int) -> set[str]:
+def image_codes(engines: tuple[Any, Any], case: dict[str, Any], index: int) -> dict[str, float]:
     from pydicom import dcmread
 
     from service.engines.base import ImageInput, StudyInput
@@ -70,7 +79,7 @@ def image_codes(engines: tuple[Any, Any], case: dict[str, Any], index: int) -> s
             },
         )
     )
-    codes = {f.code for f in engine.review(item)}
+    found = list(engine.review(item))
     if study_engine is not None:
         study = StudyInput(
             **_fields(
@@ -83,8 +92,8 @@ def image_codes(engines: tuple[Any, Any], case: dict[str, Any], index: int) -> s
             )
         )
         for findings in study_engine.review_study(study).values():
-            codes |= {f.code for f in findings}
-    return codes
+            found.extend(findings)
+    return _top(found)
 
 
 def main() -> None:
@@ -106,10 +115,11 @@ def main() -> None:
         for index, line in enumerate(cases, start=1):
             case = json.loads(line)
             try:
-                codes, error = sorted(run(engine, case, index)), None
+                codes, error = run(engine, case, index), None
             except Exception as exc:  # a crash is a result too: reported, not fatal
-                codes, error = [], f"{type(exc).__name__}: {exc}"[:300]
-            out.write(json.dumps({"id": case["id"], "codes": codes, "error": error}) + "\n")
+                codes, error = {}, f"{type(exc).__name__}: {exc}"[:300]
+            row = {"id": case["id"], "codes": codes, "error": error}
+            out.write(json.dumps(row) + "\n")
     version = getattr(rules, "RULES_VERSION", "?")
     where = str(Path(rules.__file__).parents[2])
     print(json.dumps({"version": version, "root": where, "seconds": time.perf_counter() - started}))

@@ -147,6 +147,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--previous", default="auto", help="auto, none, or a git revision")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        help="count only findings at or above this confidence (RADQC_FLAG_MIN_CONFIDENCE)",
+    )
     args = parser.parse_args()
     films = cached_films()
     if not films:
@@ -165,7 +171,9 @@ def main() -> None:
         )
         payload = [{"id": c["id"], "path": c["path"]} for c in cases]
         started = time.perf_counter()
-        found, errors, version = run_engine(REPO, "image", payload, args.workers)
+        found, errors, version = run_engine(
+            REPO, "image", payload, args.workers, args.min_confidence
+        )
         print(
             f"ran {version} (this tree) in {time.perf_counter() - started:.0f} s; "
             f"{len(errors)} raised"
@@ -179,7 +187,7 @@ def main() -> None:
             commit = previous_rules_commit() if args.previous == "auto" else args.previous
             started = time.perf_counter()
             prev, prev_errors, prev_version = run_engine(
-                export_tree(commit), "image", payload, args.workers
+                export_tree(commit), "image", payload, args.workers, args.min_confidence
             )
             report(
                 f"previous rules {prev_version} (commit {commit[:10]}; {len(prev_errors)} raised; "

@@ -117,6 +117,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--bases", default="shared,unseen")
     parser.add_argument("--previous", default="auto", help="auto, none, or a git revision")
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.0,
+        help="count only findings at or above this confidence (RADQC_FLAG_MIN_CONFIDENCE)",
+    )
     args = parser.parse_args()
     print("independence: importing the injectors loaded no service module (asserted)")
     previous = None
@@ -138,7 +144,9 @@ def main() -> int:
         print("\n".join(audits(cases, detector_text)))
         payload = [_payload(c) for c in cases]
         started = time.perf_counter()
-        found, errors, version = run_engine(REPO, "report", payload)
+        found, errors, version = run_engine(
+            REPO, "report", payload, min_confidence=args.min_confidence
+        )
         print(
             f"ran {version} (this tree) in {time.perf_counter() - started:.1f} s; "
             f"{len(errors)} cases raised"
@@ -149,7 +157,9 @@ def main() -> int:
         print("\nbaselines on the same cases:")
         print("\n".join(baseline_lines(_scored(cases, found), REPORT_CODES)))
         if previous is not None:
-            prev_found, prev_errors, prev_version = run_engine(previous[1], "report", payload)
+            prev_found, prev_errors, prev_version = run_engine(
+                previous[1], "report", payload, min_confidence=args.min_confidence
+            )
             report_run(
                 f"previous rules {prev_version} (commit {previous[0][:10]}; "
                 f"{len(prev_errors)} cases raised)",

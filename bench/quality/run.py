@@ -20,9 +20,16 @@ RUNNER = HERE / "engine_runner.py"
 
 
 def run_engine(
-    root: Path, kind: str, cases: list[dict[str, Any]], workers: int = 1
+    root: Path,
+    kind: str,
+    cases: list[dict[str, Any]],
+    workers: int = 1,
+    min_confidence: float = 0.0,
 ) -> tuple[dict[str, frozenset[str]], dict[str, str], str]:
-    """Codes found per case id, errors per case id, and the engine version, for tree ``root``."""
+    """Codes found per case id, errors per case id, and the engine version, for tree ``root``.
+
+    With ``min_confidence`` only findings at or above it count: what the dashboard flags under
+    ``RADQC_FLAG_MIN_CONFIDENCE`` (findings below are stored but do not flag the item)."""
     chunks = [cases[i::workers] for i in range(workers)]
     found: dict[str, frozenset[str]] = {}
     errors: dict[str, str] = {}
@@ -50,7 +57,10 @@ def run_engine(
             version = json.loads(stdout.strip().splitlines()[-1])["version"]
             for line in out.read_text().splitlines():
                 row = json.loads(line)
-                found[row["id"]] = frozenset(row["codes"])
+                codes = row["codes"]  # older runners wrote a list, newer a code -> confidence map
+                if isinstance(codes, dict):
+                    codes = [c for c, conf in codes.items() if conf >= min_confidence]
+                found[row["id"]] = frozenset(codes)
                 if row["error"]:
                     errors[row["id"]] = row["error"]
     return found, errors, version

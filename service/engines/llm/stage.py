@@ -25,7 +25,7 @@ from service.engines.base import Finding, ImageInput, ReportInput
 from service.engines.llm.client import Completion, LLMUnavailable, PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
 from service.engines.llm.runner import LoopRunner
-from service.findings import replace_findings
+from service.findings import flag, replace_findings
 from service.models import Finding as FindingRow
 from service.models import Item, ItemStatus, LLMCall, utcnow
 from service.pipeline import Pipeline
@@ -138,6 +138,7 @@ class LLMStage:
                 replace_findings(session, item, "rules", "item", kept_rules)
                 llm = [f for f in result.findings if f.engine != "rules"]
                 replace_findings(session, item, "llm", "item", llm)
+                flag(item, self.pipeline.flag_min_confidence)
                 item.error = None
             # Every engine configured for the item has now run (DESIGN section 4).
             item.status = ItemStatus.DONE
