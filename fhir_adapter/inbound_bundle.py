@@ -32,6 +32,7 @@ from fhir_adapter.outcome import issue, operation_outcome
 from fhir_adapter.reports import (
     REPORT,
     check_id,
+    known_type,
     parse_report,
     patient_genders,
     report_id_for,
@@ -80,7 +81,7 @@ def _check_shell(bundle: Mapping[str, Any]) -> tuple[BundleKind, list[Any]]:
         raise invalid(
             UNPROCESSABLE,
             "not-supported" if isinstance(kind, str) else "required",
-            f"radqc accepts transaction and batch Bundles, not {kind!r}",
+            "radqc accepts transaction and batch Bundles only",
             "Bundle.type",
         )
     try:
@@ -108,9 +109,7 @@ def _check_request(entry: Mapping[str, Any], root: str) -> tuple[str, str, str]:
         raise invalid(UNPROCESSABLE, "required", "required element missing", f"{root}.request")
     method = str(request.get("method"))
     if method not in _METHODS:
-        raise invalid(
-            UNPROCESSABLE, "value", f"{method!r} is not an HTTP verb", f"{root}.request.method"
-        )
+        raise invalid(UNPROCESSABLE, "value", "not an HTTP verb", f"{root}.request.method")
     if method not in _WRITES:
         raise invalid(
             UNPROCESSABLE,
@@ -128,7 +127,7 @@ def _check_request(entry: Mapping[str, Any], root: str) -> tuple[str, str, str]:
         raise invalid(
             UNPROCESSABLE,
             "not-supported",
-            f"radqc accepts DiagnosticReport (and Patient) entries, not {kind!r}",
+            f"radqc accepts DiagnosticReport (and Patient) entries, not {known_type(kind)}",
             f"{root}.resource.resourceType",
         )
     return method, str(request.get("url", "")), str(kind)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fhir_adapter.outcome import IssueCode, issue, operation_outcome
+from service.api.errors import safe_message
 from service.errors import InvalidInputError
 
 BAD_REQUEST = 400
@@ -82,7 +83,7 @@ def from_validation(exc: ValidationError, root: str) -> FhirInputError:
     for error in exc.errors(include_url=False)[:_MAX_ISSUES]:
         expression = fhirpath(root, error["loc"])
         error_type = str(error["type"])
-        reason = _PYDANTIC_MESSAGES.get(error_type, str(error["msg"]))
+        reason = _PYDANTIC_MESSAGES.get(error_type) or safe_message(error)
         if _issue_code(error_type) == "required":
             reason = "required element missing"
         issues.append(

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from fhir_adapter.inbound_errors import UNPROCESSABLE, FhirInputError, invalid
+from service.api.json_body import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,9 @@ def _decode(data: bytes, charset: str | None, expression: str) -> str:
         return data.decode(charset or "utf-8").removeprefix("\ufeff")
     except LookupError as exc:
         raise invalid(
-            UNPROCESSABLE, "value", f"unknown charset {charset!r}", f"{expression}.contentType"
+            UNPROCESSABLE, "value", "unknown charset", f"{expression}.contentType"
         ) from exc
-    except UnicodeDecodeError as exc:
+    except ValueError as exc:  # UnicodeDecodeError, and other codecs' UnicodeError
         raise invalid(
             UNPROCESSABLE, "value", f"not valid {charset or 'UTF-8'} text", f"{expression}.data"
         ) from exc
@@ -132,11 +133,19 @@ def pdf_to_text(data: bytes, expression: str) -> str:
 
 
 def _attachment_text(media: str, charset: str | None, data: bytes, expression: str) -> str:
+    """The attachment's text. A PDF's text layer may hold NULs for glyphs without a Unicode
+    mapping: they are dropped. Decoded text that still holds a NUL (or, from some codecs, an
+    unpaired surrogate) cannot be stored and is refused naming the attachment."""
     if media == PLAIN:
-        return _decode(data, charset, expression)
-    if media == HTML:
-        return html_to_text(_decode(data, charset, expression))
-    return pdf_to_text(data, expression)
+        text = _decode(data, charset, expression)
+    elif media == HTML:
+        text = html_to_text(_decode(data, charset, expression))
+    else:
+        text = pdf_to_text(data, expression).replace("\x00", "")
+    problem = text_problem(text)
+    if problem is not None:
+        raise invalid(UNPROCESSABLE, "value", f"the decoded text {problem}", f"{expression}.data")
+    return text
 
 
 def _from_presented_form(report: Any, root: str) -> tuple[str | None, str | None]:

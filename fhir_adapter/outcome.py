@@ -29,6 +29,12 @@ Severity = Literal["fatal", "error", "warning", "information"]
 FHIR_JSON = "application/fhir+json"
 
 
+class FHIRResponse(JSONResponse):
+    """A JSON response of media type ``application/fhir+json`` (documented as such too)."""
+
+    media_type = FHIR_JSON
+
+
 def issue(
     code: IssueCode,
     diagnostics: str,
@@ -67,4 +73,4 @@ def error_response(status: int, message: str, details: list[dict[str, Any]]) -> 
     issues = [
         issue(code, d.get("msg") or message, expression=d.get("loc") or None) for d in details
     ] or [issue(code, message)]
-    return JSONResponse(operation_outcome(*issues), status_code=status, media_type=FHIR_JSON)
+    return FHIRResponse(operation_outcome(*issues), status_code=status)

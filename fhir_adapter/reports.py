@@ -34,6 +34,8 @@ from fhir_adapter.inbound_errors import (
     invalid,
 )
 from fhir_adapter.inbound_text import report_text
+from fhir_adapter.outcome import IssueCode
+from service.api.json_body import JSONBodyError, element, parse_json
 from service.ingest import ReceivedReport
 from service.reports.sections import sections_dict
 
@@ -66,20 +68,28 @@ _ACCESSION_CODE = "ACSN"
 _MAX_CODE, _MAX_DISPLAY, _MAX_REFERENCE, _MAX_ACCESSION = 64, 255, 255, 64
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def load_json(body: bytes, root: str = REPORT) -> tuple[Any, str]:
+    """The parsed JSON and its text as received (UTF-8, a leading BOM dropped). 400 if it is
+    not JSON or repeats a member, 422 if a string holds what cannot be stored (a NUL, an
+    unpaired surrogate); the issue names the element below ``root`` (the expected type)."""
+    try:
+        data = parse_json(body)
+    except JSONBodyError as exc:
+        code: IssueCode = "structure" if exc.status == BAD_REQUEST else "value"
+        raise invalid(exc.status, code, exc.reason, element(exc.path, root) or None) from exc
+    return data, body.decode("utf-8").removeprefix("\ufeff")
 
 
-def load_json(body: bytes) -> tuple[Any, str]:
-    """The parsed JSON and its text as received (UTF-8, a leading BOM dropped); 400 if not JSON."""
-    try:
-        text = body.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise invalid(BAD_REQUEST, "structure", "the body is not UTF-8 text") from exc
-    try:
-        return json.loads(text, parse_constant=_reject_constant), text
-    except (ValueError, RecursionError) as exc:
-        raise invalid(BAD_REQUEST, "structure", f"the body is not valid JSON: {exc}") from exc
+def known_type(value: Any) -> str:
+    """``'Patient'`` for a FHIR resource type name; anything else is client data, not repeated."""
+    if isinstance(value, str) and value.isascii() and value.isalpha():
+        try:
+            get_fhir_model_class(value)
+        except (ValueError, KeyError):
+            pass
+        else:
+            return repr(value)
+    return "an unknown resourceType"
 
 
 def require_type(data: Any, expected: str) -> dict[str, Any]:
@@ -95,7 +105,7 @@ def require_type(data: Any, expected: str) -> dict[str, Any]:
     found = data.get("resourceType")
     if found != expected:
         reason = (
-            f"expected {expected!r}, got {found!r}"
+            f"expected {expected!r}, got {known_type(found)}"
             if found is not None
             else f"required element missing (expected {expected!r})"
         )
@@ -160,10 +170,7 @@ def _check_contained(resource: Mapping[str, Any], root: str) -> None:
             get_fhir_model_class(name)
         except (ValueError, KeyError) as exc:
             raise invalid(
-                UNPROCESSABLE,
-                "value",
-                f"unknown resource type {name!r}",
-                f"{expression}.resourceType",
+                UNPROCESSABLE, "value", "unknown resource type", f"{expression}.resourceType"
             ) from exc
 
 
@@ -197,7 +204,7 @@ def _check_code(value: str | None, allowed: frozenset[str], expression: str) -> 
         raise invalid(
             UNPROCESSABLE,
             "value",
-            f"{value!r} is not in the R4 value set ({', '.join(sorted(allowed))})",
+            f"not in the R4 value set ({', '.join(sorted(allowed))})",
             expression,
         )
 

@@ -20,14 +20,14 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, params
-from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from fhir_adapter.observations import fhir_instant
-from fhir_adapter.outcome import FHIR_JSON, IssueCode, issue, operation_outcome
+from fhir_adapter.outcome import FHIRResponse, IssueCode, issue, operation_outcome
 from service.api.auth import require_roles
 from service.api.deps import components
+from service.api.json_body import JSONBodyError, parse_json
 from service.errors import InvalidInputError
 from service.models import Observation, utcnow
 from service.taxonomy import CODE_SYSTEM
@@ -51,10 +51,6 @@ OBSERVATION_STATUSES = frozenset(
     }
 )
 _STARTED = fhir_instant(utcnow())
-
-
-class FHIRResponse(JSONResponse):
-    media_type = FHIR_JSON
 
 
 def _outcome(
@@ -82,7 +78,7 @@ def read_observation(observation_id: str, request: Request) -> FHIRResponse:
     with components(request).db.reader() as session:
         row = session.get(Observation, observation_id)
     if row is None:
-        return _outcome(404, "not-found", f"Observation/{observation_id} is not known")
+        return _outcome(404, "not-found", "no such Observation")
     return FHIRResponse(_resource(row), headers={"ETag": f'W/"{row.version}"'})
 
 
@@ -134,7 +130,7 @@ def parse_search(query: list[tuple[str, str]]) -> Search:
 
 
 def _parse_count(value: str) -> int:
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidInputError("_count must be a whole number", location="_count")
     return min(int(value), MAX_COUNT)
 
@@ -150,7 +146,7 @@ def _code(token: str) -> ColumnElement[bool]:
 
 def _status(token: str) -> ColumnElement[bool]:
     if token not in OBSERVATION_STATUSES:
-        raise InvalidInputError(f"unknown Observation status {token!r}", location="status")
+        raise InvalidInputError("unknown Observation status", location="status")
     return Observation.status == token
 
 
@@ -219,12 +215,12 @@ def date_range(value: str) -> tuple[dt.datetime, dt.datetime]:
 def _date(token: str) -> ColumnElement[bool]:
     match = _DATE.match(token.replace(" ", "+"))  # an unencoded "+" arrives as a space
     if match is None:
-        raise InvalidInputError(f"invalid date {token!r}", location="date")
+        raise InvalidInputError("invalid date", location="date")
     prefix = match["prefix"] or "eq"
     try:
         start, end = date_range(match["value"])
-    except ValueError as exc:
-        raise InvalidInputError(f"invalid date {token!r}: {exc}", location="date") from exc
+    except (ValueError, OverflowError) as exc:  # no such day, or beyond year 9999
+        raise InvalidInputError("invalid date", location="date") from exc
     column = Observation.updated_at
     conditions: dict[str, ColumnElement[bool]] = {
         "eq": and_(column >= start, column < end),
@@ -235,7 +231,7 @@ def _date(token: str) -> ColumnElement[bool]:
         "lt": column < start,
     }
     if prefix not in conditions:
-        raise InvalidInputError(f"date prefix {prefix!r} is not supported", location="date")
+        raise InvalidInputError("this date prefix is not supported", location="date")
     return conditions[prefix]
 
 
@@ -257,8 +253,8 @@ def _encode_cursor(after: str) -> str:
 def _decode_cursor(token: str) -> str:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        after = json.loads(raw)["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        after = parse_json(raw)["after"]  # a forged cursor may hold a NUL: refused here
+    except (binascii.Error, ValueError, KeyError, TypeError, JSONBodyError) as exc:
         raise InvalidInputError("invalid paging cursor", location=CURSOR_PARAM) from exc
     if not isinstance(after, str):
         raise InvalidInputError("invalid paging cursor", location=CURSOR_PARAM)

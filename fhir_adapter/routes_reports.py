@@ -19,13 +19,12 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
 from fastapi.params import Depends
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from fhir_adapter.inbound_bundle import parse_bundle, response_bundle
 from fhir_adapter.inbound_errors import BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE, FhirInputError, invalid
-from fhir_adapter.outcome import FHIR_JSON, issue, operation_outcome
+from fhir_adapter.outcome import FHIR_JSON, FHIRResponse, issue, operation_outcome
 from fhir_adapter.reports import (
     REPORT,
     check_id,
@@ -37,32 +36,54 @@ from fhir_adapter.reports import (
 )
 from service.api.auth import require_roles
 from service.api.deps import components
+from service.api.errors import where_it_failed
 from service.components import Components
 from service.ingest import Outcome, ReceivedReport, ingest, ingest_many, store_report
 
 log = logging.getLogger(__name__)
 
 ACCEPTED_MEDIA_TYPES = frozenset({FHIR_JSON, "application/json"})
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            media: {"schema": {"type": "object"}} for media in sorted(ACCEPTED_MEDIA_TYPES)
-        },
-    }
+_EXAMPLE_REPORT = {
+    "resourceType": "DiagnosticReport",
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "36643-5"}]},
+    "conclusion": "FINDINGS: Lungs are clear. No effusion.\nIMPRESSION: No acute disease.",
 }
+_EXAMPLE_BUNDLE = {
+    "resourceType": "Bundle",
+    "type": "transaction",
+    "entry": [
+        {
+            "resource": _EXAMPLE_REPORT,
+            "request": {"method": "POST", "url": "DiagnosticReport"},
+        }
+    ],
+}
+
+
+def _body(example: dict[str, Any]) -> dict[str, Any]:
+    content = {"schema": {"type": "object"}, "example": example}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": dict.fromkeys(sorted(ACCEPTED_MEDIA_TYPES), content),
+        }
+    }
+
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}}
-    for code in (400, 401, 403, 413, 415, 422)
+    for code in (400, 401, 403, 413, 415, 422, 503)
 }
+_REPORT_ANSWERS = {**_ERRORS, 200: {"description": "the same content again: nothing stored"}}
 
 router = APIRouter(dependencies=[cast(Depends, require_roles("ingest"))])
 
 
 def fhir_response(
     body: dict[str, Any], status: int, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=headers, media_type=FHIR_JSON)
+) -> FHIRResponse:
+    return FHIRResponse(body, status_code=status, headers=headers)
 
 
 def _check_media_type(request: Request) -> None:
@@ -71,14 +92,14 @@ def _check_media_type(request: Request) -> None:
     media, *params = (part.strip() for part in header.split(";"))
     problem = None
     if media.lower() not in ACCEPTED_MEDIA_TYPES:
-        problem = f"Content-Type {media or '(none)'!r} is not supported"
+        problem = "this Content-Type is not supported" if media else "Content-Type is missing"
     for param in params:
         name, _, value = param.partition("=")
         value = value.strip().strip('"').lower()
         if name.strip().lower() == "charset" and value not in {"utf-8", "utf8"}:
-            problem = f"charset {value!r} is not supported: FHIR JSON is UTF-8"
+            problem = "this charset is not supported: FHIR JSON is UTF-8"
         if name.strip().lower() == "fhirversion" and not value.startswith("4.0"):
-            problem = f"fhirVersion {value!r} is not supported: radqc speaks R4 (4.0)"
+            problem = "this fhirVersion is not supported: radqc speaks R4 (4.0)"
     if problem:
         raise invalid(
             UNSUPPORTED_MEDIA_TYPE,
@@ -100,8 +121,8 @@ async def _handle(request: Request, work: Callable[[Components, bytes], Response
         return await run_in_threadpool(work, components(request), body)
     except FhirInputError as exc:
         return fhir_response(exc.outcome(), exc.status)
-    except OperationalError:
-        log.exception("database unavailable while receiving FHIR content")
+    except OperationalError as exc:
+        log.error("database unavailable while receiving FHIR content: %s", where_it_failed(exc))
         outcome = operation_outcome(issue("transient", "the database is unavailable; retry"))
         return fhir_response(outcome, 503, {"Retry-After": "5"})
 
@@ -110,12 +131,9 @@ def _store(
     comps: Components, received: ReceivedReport, resource: dict[str, Any], base: str
 ) -> Response:
     result = ingest(comps.db, store_report, received, comps.queue_options)
+    # the report id is the sender's and may carry an accession or patient number: not logged
     log.info(
-        "DiagnosticReport %s: %s (version %d, item %d)",
-        received.report_id,
-        result.outcome,
-        result.version,
-        result.item_id,
+        "DiagnosticReport: %s (version %d, item %d)", result.outcome, result.version, result.item_id
     )
     status = 200 if result.outcome is Outcome.DUPLICATE else 201
     headers = {
@@ -128,15 +146,16 @@ def _store(
 
 
 def _resource(body: bytes) -> tuple[dict[str, Any], str]:
-    data, text = load_json(body)
+    data, text = load_json(body, REPORT)
     return require_type(data, REPORT), text
 
 
 @router.post(
     "/DiagnosticReport",
     status_code=201,
-    openapi_extra=_BODY,
-    responses=_ERRORS,
+    openapi_extra=_body(_EXAMPLE_REPORT),
+    responses=_REPORT_ANSWERS,
+    response_class=FHIRResponse,
     summary="Receive a DiagnosticReport",
 )
 async def create_report(request: Request) -> Response:
@@ -156,8 +175,9 @@ async def create_report(request: Request) -> Response:
 @router.put(
     "/DiagnosticReport/{report_id}",
     status_code=201,
-    openapi_extra=_BODY,
-    responses=_ERRORS,
+    openapi_extra=_body(_EXAMPLE_REPORT),
+    responses=_REPORT_ANSWERS,
+    response_class=FHIRResponse,
     summary="Receive a DiagnosticReport under its id",
 )
 async def update_report(report_id: str, request: Request) -> Response:
@@ -170,7 +190,7 @@ async def update_report(report_id: str, request: Request) -> Response:
             raise invalid(
                 BAD_REQUEST,
                 "invalid",
-                f"the id in the body differs from the id in the URL ({report_id!r})",
+                "the id in the body differs from the id in the URL",
                 f"{REPORT}.id",
             )
         received = parse_report(resource, report_id=report_id, resource_json=text)
@@ -181,14 +201,15 @@ async def update_report(report_id: str, request: Request) -> Response:
 
 @router.post(
     "",
-    openapi_extra=_BODY,
+    openapi_extra=_body(_EXAMPLE_BUNDLE),
     responses=_ERRORS,
+    response_class=FHIRResponse,
     summary="Receive a transaction or batch Bundle of DiagnosticReports",
 )
 @router.post("/", include_in_schema=False)
 async def receive_bundle(request: Request) -> Response:
     def work(comps: Components, body: bytes) -> Response:
-        data, _ = load_json(body)
+        data, _ = load_json(body, "Bundle")
         parsed = parse_bundle(require_type(data, "Bundle"))
         if parsed.kind == "transaction":
             error = parsed.transaction_error()

@@ -145,11 +145,13 @@ class WritebackClient:
             raise DeliveryError(message, retry_after=retry_after)
         diagnostics = outcome_diagnostics(response)
         message = f"HTTP {status} from the FHIR server: {diagnostics or 'no OperationOutcome'}"
+        # The server's diagnostics may echo the Observation (its note quotes the report): kept on
+        # the outbox entry for admins, never logged.
         log.warning(
-            "hospital FHIR server refused observation %s v%d: %s",
+            "hospital FHIR server refused observation %s v%d: HTTP %d",
             snapshot.id,
             snapshot.version,
-            message,
+            status,
         )
         self._failure(snapshot, message, "rejected")
         raise DeliveryError(message)

@@ -21,7 +21,8 @@ from fhir_adapter.writeback import WritebackClient
 from service import queue
 from service.api import audits, engines, evaluations, health, items, llm_usage, samples
 from service.api.auth import resolve_tokens
-from service.api.errors import BodySizeLimit, Renderer, install_error_handlers
+from service.api.errors import Renderer, install_error_handlers, install_request_guards
+from service.api.headers import SecurityHeaders
 from service.components import Components
 from service.config import Settings
 from service.db import Database
@@ -98,9 +99,8 @@ def build_api(components: Components) -> FastAPI:
     app.state.evaluations = EvaluationService(components.db)
     app.state.sampler = AuditSampler(components.db, SamplingPlan.from_settings(components.settings))
     install_error_handlers(app, _RENDERERS)
-    app.add_middleware(
-        BodySizeLimit, limit=components.settings.max_body_bytes, renderers=_RENDERERS
-    )
+    install_request_guards(app, components.settings.max_body_bytes, _RENDERERS)
+    app.add_middleware(SecurityHeaders, per_prefix={"/ui": ui.PAGE_HEADERS})  # outermost
     app.include_router(health.router, tags=["health"])
     app.include_router(items.router, prefix="/api/v1", tags=["items"])
     app.include_router(audits.router, prefix="/api/v1", tags=["audits"])

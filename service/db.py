@@ -45,7 +45,9 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # hide_parameters: a failed statement's error message, and the SQL echo, show where the
+        # values were but not the values (patient data must not reach a log).
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:

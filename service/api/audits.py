@@ -14,11 +14,13 @@ from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import Principal, require_roles
+from service.api.json_body import JSONBodyRoute
+from service.api.params import RowId
 from service.api.schemas import AuditOut
 from service.errors import InvalidInputError, NotFoundError
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn
 
-router = APIRouter()
+router = APIRouter(route_class=JSONBodyRoute)
 
 Auditor = Annotated[Principal, require_roles("auditor")]
 
@@ -26,7 +28,7 @@ Auditor = Annotated[Principal, require_roles("auditor")]
 class VerdictBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    finding_id: int = Field(description="the id of one of this item's findings")
+    finding_id: RowId = Field(description="the id of one of this item's findings")
     verdict: Literal["confirmed", "rejected"]
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -68,7 +70,7 @@ def audit_service(request: Request) -> AuditService:
         422: {"description": "unknown finding, a finding of another item, or an unknown code"},
     },
 )
-def post_audit(request: Request, principal: Auditor, item_id: int, body: AuditBody) -> AuditOut:
+def post_audit(request: Request, principal: Auditor, item_id: RowId, body: AuditBody) -> AuditOut:
     try:
         audit = audit_service(request).submit(item_id, principal.name, body.to_request())
     except NotFoundError as exc:

@@ -22,15 +22,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import Principal, require_roles
 from service.api.deps import components
+from service.api.json_body import JSONBodyRoute
+from service.api.params import RowId, parse_row_id
 from service.components import Components
-from service.errors import InvalidInputError, NotFoundError
+from service.errors import NotFoundError
 from service.loop.canary import canary_summary
 from service.loop.compare import compare
 from service.loop.configs import EngineRegistry, settings_fingerprint
 from service.loop.models import EngineConfig
 from service.loop.shadow import shadow_results
 
-router = APIRouter()
+router = APIRouter(route_class=JSONBodyRoute)
 
 Reader = Annotated[Principal, require_roles("reader", "auditor")]
 Admin = Annotated[Principal, require_roles("admin")]
@@ -164,8 +166,8 @@ def add_engine(comps: Comps, principal: Admin, body: EngineBody) -> EngineOut:
 def compare_engines(
     comps: Comps,
     _principal: Reader,
-    challenger: Annotated[int, Query(description="the configuration to compare")],
-    champion: Annotated[int | None, Query(description="default: the current champion")] = None,
+    challenger: Annotated[RowId, Query(description="the configuration to compare")],
+    champion: Annotated[RowId | None, Query(description="default: the current champion")] = None,
     weighted: bool = True,
 ) -> dict[str, Any]:
     if champion is None:
@@ -191,7 +193,7 @@ def canaries(
 
 
 @router.get("/engines/{config_id}", response_model=EngineOut, summary="One configuration")
-def get_engine(comps: Comps, _principal: Reader, config_id: int) -> EngineOut:
+def get_engine(comps: Comps, _principal: Reader, config_id: RowId) -> EngineOut:
     return EngineOut.of(EngineRegistry(comps.db).get(config_id), _live(comps))
 
 
@@ -203,15 +205,13 @@ def get_engine(comps: Comps, _principal: Reader, config_id: int) -> EngineOut:
 def list_results(
     comps: Comps,
     _principal: Reader,
-    config_id: int,
-    item_id: int | None = None,
+    config_id: RowId,
+    item_id: RowId | None = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ShadowPage:
     EngineRegistry(comps.db).get(config_id)  # 404 for an unknown configuration
-    if cursor is not None and not cursor.isdigit():
-        raise InvalidInputError("invalid cursor: pass next_cursor", location="cursor")
-    before = int(cursor) if cursor is not None else None
+    before = parse_row_id(cursor, "cursor") if cursor is not None else None
     rows = shadow_results(comps.db, config_id, item_id=item_id, limit=limit + 1, before=before)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -229,6 +229,6 @@ def list_results(
     "engines from their next refresh (RADQC_ENGINE_REFRESH_SECONDS)",
     responses={404: {"description": "no such configuration"}},
 )
-def promote(comps: Comps, principal: Admin, config_id: int, body: PromoteBody) -> PromotionOut:
+def promote(comps: Comps, principal: Admin, config_id: RowId, body: PromoteBody) -> PromotionOut:
     row = EngineRegistry(comps.db).promote(config_id, principal.name, body.reason)
     return PromotionOut.model_validate(row)

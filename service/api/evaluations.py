@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import Principal, require_roles
 from service.api.items import parse_time
+from service.api.json_body import JSONBodyRoute
+from service.api.params import RowId, parse_row_id
 from service.errors import InvalidInputError, NotFoundError
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import EvaluationRun
 
-router = APIRouter()
+router = APIRouter(route_class=JSONBodyRoute)
 
 Reader = Annotated[Principal, require_roles("reader", "auditor")]
 Evaluator = Annotated[Principal, require_roles("auditor")]
@@ -137,9 +139,12 @@ def list_evaluations(
 ) -> EvaluationPage:
     before = None
     if cursor is not None:
-        if not cursor.isdigit():
-            raise HTTPException(http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor")
-        before = int(cursor)
+        try:
+            before = parse_row_id(cursor, "cursor")
+        except InvalidInputError as exc:
+            raise HTTPException(
+                http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor"
+            ) from exc
     runs = evaluation_service(request).list(limit + 1, before)
     more = len(runs) > limit
     runs = runs[:limit]
@@ -155,7 +160,7 @@ def list_evaluations(
     summary="One stored run with every figure",
     responses={404: {"description": "no such run"}},
 )
-def get_evaluation(request: Request, _principal: Reader, run_id: int) -> EvaluationOut:
+def get_evaluation(request: Request, _principal: Reader, run_id: RowId) -> EvaluationOut:
     try:
         return EvaluationOut.full(evaluation_service(request).get(run_id))
     except NotFoundError as exc:

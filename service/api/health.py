@@ -1,8 +1,9 @@
-"""Liveness, readiness and Prometheus metrics (DESIGN §6). Open: no token needed.
+"""Liveness, readiness and Prometheus metrics (DESIGN §6). Health is open: no token needed.
 
 - ``GET /healthz``: the process answers.
 - ``GET /readyz``: the database answers (and has the schema); reports the queue depth.
-- ``GET /metrics``: the in-process metrics of :mod:`service.metrics` (aggregated over this host's
+- ``GET /metrics``: only with a token or from loopback (:mod:`service.api.metrics_access`); the
+  in-process metrics of :mod:`service.metrics` (aggregated over this host's
   processes when ``PROMETHEUS_MULTIPROC_DIR`` is set), plus counts read from the database at
   scrape time, which are right across processes and hosts.
 
@@ -21,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from service import queue
 from service.api.deps import components
+from service.api.metrics_access import require_metrics_access
 from service.db import Database
 from service.models import Finding, Item, ItemStatus, Job, JobStatus, OutboxEntry
 from service.taxonomy import CODES
@@ -60,7 +62,7 @@ async def _probe(check: Callable[[], _T]) -> _T:
     except TimeoutError as exc:
         raise DatabaseUnavailable(f"no answer within {CHECK_TIMEOUT_SECONDS:g} s") from exc
     except Exception as exc:
-        log.warning("database check failed: %s", exc)
+        log.warning("database check failed: %s", type(exc).__name__)
         raise DatabaseUnavailable(f"not reachable ({type(exc).__name__})") from exc
 
 
@@ -221,7 +223,13 @@ def metrics_registry(counts: DatabaseCounts | None) -> CollectorRegistry:
     return registry
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (a token, or loopback clients only: see metrics_access)",
+    response_class=Response,
+    dependencies=[Depends(require_metrics_access)],
+    responses={401: {"description": "token missing or unknown"}, 403: {"description": "refused"}},
+)
 async def metrics(request: Request) -> Response:
     db = components(request).db
     counts: DatabaseCounts | None

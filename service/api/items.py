@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.api import pagination
 from service.api.auth import Principal, require_roles
 from service.api.deps import components
+from service.api.params import RowId
 from service.api.schemas import ItemDetail, ItemOut, ItemPage
 from service.db import Database
 from service.errors import InvalidInputError
@@ -114,7 +115,7 @@ def parse_time(name: str, value: str | None) -> dt.datetime | None:
         return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
     except (ValueError, OverflowError) as exc:
         raise InvalidInputError(
-            f"{name}: {value!r} is not an ISO 8601 date-time (e.g. 2024-05-01T08:00:00Z)",
+            f"{name}: not an ISO 8601 date-time (e.g. 2024-05-01T08:00:00Z)",
             location=name,
         ) from exc
 
@@ -122,7 +123,7 @@ def parse_time(name: str, value: str | None) -> dt.datetime | None:
 def check_code(code: str | None) -> str | None:
     if code is not None and code not in CODES:
         raise InvalidInputError(
-            f"code: unknown finding code {code!r}; known codes: {', '.join(CODES)}",
+            f"code: unknown finding code; known codes: {', '.join(CODES)}",
             location="code",
         )
     return code
@@ -236,7 +237,7 @@ def list_items(
     summary="One item with its findings, audits, Observations and jobs",
     responses={404: {"description": "no such item"}},
 )
-def get_item(request: Request, _principal: Reader, item_id: int) -> ItemDetail:
+def get_item(request: Request, _principal: Reader, item_id: RowId) -> ItemDetail:
     with components(request).db.reader() as session:
         item = session.scalars(
             select(Item).where(Item.id == item_id).options(selectinload(Item.findings))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, or_
 
+from service.api.params import MAX_ROW_ID
 from service.errors import InvalidInputError
 from service.models import Item
 
@@ -65,7 +66,7 @@ def decode_cursor(token: str) -> Position:
         position = Position(_EPOCH + dt.timedelta(microseconds=int(micros)), int(item_id))
     except (UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidInputError("invalid cursor", location="cursor") from exc
-    if version != _VERSION:
+    if version != _VERSION or not 1 <= position.item_id <= MAX_ROW_ID:
         raise InvalidInputError("invalid cursor", location="cursor")
     return position
 

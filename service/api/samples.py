@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import Principal, require_roles
 from service.api.items import parse_time
+from service.api.json_body import JSONBodyRoute
 from service.errors import InvalidInputError
 from service.loop.sampling import AuditSampler
 
-router = APIRouter()
+router = APIRouter(route_class=JSONBodyRoute)
 
 Auditor = Annotated[Principal, require_roles("auditor")]
 

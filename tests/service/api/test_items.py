@@ -230,12 +230,12 @@ BAD_FILTERS: list[tuple[dict[str, str], str]] = [
     ({"kind": "ct"}, "kind"),
     ({"status": "bogus"}, "status"),
     ({"flagged": "perhaps"}, "flagged"),
-    ({"code": "cxr.nonsense"}, "unknown finding code 'cxr.nonsense'"),
-    ({"code": "qc.summary"}, "unknown finding code 'qc.summary'"),
+    ({"code": "cxr.nonsense"}, "code: unknown finding code"),
+    ({"code": "qc.summary"}, "code: unknown finding code"),
     ({"severity": "high"}, "severity"),
-    ({"since": "yesterday"}, "since: 'yesterday' is not an ISO 8601 date-time"),
-    ({"until": "2024-13-01"}, "until: '2024-13-01' is not an ISO 8601"),
-    ({"since": "0001-01-01T00:00:00+01:00"}, "since: '0001-01-01T00:00:00+01:00' is not"),
+    ({"since": "yesterday"}, "since: not an ISO 8601 date-time"),
+    ({"until": "2024-13-01"}, "until: not an ISO 8601"),
+    ({"since": "0001-01-01T00:00:00+01:00"}, "since: not an ISO 8601"),
     ({"since": "2024-03-02", "until": "2024-03-01"}, "since must be earlier than until"),
     ({"limit": "0"}, "limit"),
     ({"limit": "501"}, "limit"),
@@ -250,6 +250,8 @@ def test_bad_filters_are_422_with_a_message(client: httpx.Client) -> None:
         response = client.get("/api/v1/items", params=params)
         assert response.status_code == 422, params
         assert message in response.json()["message"], (params, response.json())
+        for value in params.values():  # the element is named, the value sent is not repeated
+            assert len(value) < 4 or value not in response.text, (params, response.text)
 
 
 def test_tampered_cursor_is_400(client: httpx.Client, comps: Components) -> None:

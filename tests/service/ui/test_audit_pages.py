@@ -5,6 +5,7 @@ image server-side and reacts to window/level and zoom."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,32 @@ def base_url(comps: Components, ids: dict[str, int]) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A tab that fails the test on a JavaScript error or on anything the pages' own
+    Content-Security-Policy refused (Chromium reports each refusal on the console)."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     errors: list[str] = []
+    refused: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield tab
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+    assert refused == [], f"refused by the Content-Security-Policy: {refused}"
+
+
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's wait_for_function evaluates
+    its predicate with eval inside the page, which the pages' CSP (rightly) forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(f"() => Boolean({expression})"):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 def _sign_in(page: Any, artifacts: Path) -> None:
@@ -160,7 +180,7 @@ def test_xray_window_level_and_zoom(page: Any, ids: dict[str, int], artifacts: P
     _sign_in(page, artifacts)
     page.goto(f"/ui/items/{ids['image']}")
     page.wait_for_selector("#xray[data-ready='1']")
-    page.wait_for_function("document.getElementById('xray').naturalWidth > 0")
+    wait_until(page, "document.getElementById('xray').naturalWidth > 0")
     assert page.locator("li.finding .code").all_inner_texts() == ["cxr.exposure"]
     page.screenshot(path=str(artifacts / "01-xray.png"), full_page=True)
     before = _pixels(page)
@@ -170,9 +190,10 @@ def test_xray_window_level_and_zoom(page: Any, ids: dict[str, int], artifacts: P
         " ww.value = Number(ww.value) / 4; ww.dispatchEvent(new Event('input'));"
         " return ww.value; }"
     )
-    page.wait_for_function(
+    wait_until(
+        page,
         "document.getElementById('xray').src.includes('width=') && "
-        "document.getElementById('xray').complete"
+        "document.getElementById('xray').complete",
     )
     page.wait_for_timeout(300)
     assert f"width={narrow}" in page.locator("#xray").get_attribute("src")
