@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
@@ -95,6 +96,14 @@ class ItemPage:
     text: str | None = None
     text_segments: list[Segment] = field(default_factory=list)
     selection: AuditSelection | None = None
+
+    @property
+    def missed(self) -> list[dict[str, Any]]:
+        """The missed errors of the latest audit: the page starts from them, so submitting
+        again keeps them unless the auditor removes them (issue 15)."""
+        if not self.audits:
+            return []
+        return [{"code": m.code, "evidence": m.evidence} for m in self.audits[-1].missed]
 
 
 def item_page(session: Session, item_id: int) -> ItemPage | None:

@@ -81,7 +81,8 @@
   function setUpItem(root) {
     const itemId = root.dataset.item;
     const findings = () => Array.from(document.querySelectorAll("#findings li.finding"));
-    const missed = [];
+    // The latest audit's missed errors: submitting again keeps them unless removed (issue 15).
+    const missed = JSON.parse(root.dataset.missed || "[]");
 
     function current() {
       return findings().find((f) => f.classList.contains("current"));
@@ -127,6 +128,7 @@
         ul.appendChild(li);
       });
     }
+    renderMissed();
     const addMissed = document.getElementById("missed-add");
     if (addMissed) {
       addMissed.addEventListener("click", () => {
@@ -156,8 +158,6 @@
         done.id = "audit-saved";
         done.textContent = "Audit v" + audit.version + " saved by " + audit.auditor + ".";
         document.querySelector(".panel").prepend(done);
-        missed.length = 0;
-        renderMissed();
       } catch (error) {
         toast("not saved: " + error.message, true);
       }

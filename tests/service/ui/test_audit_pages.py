@@ -169,9 +169,24 @@ def test_audit_a_report_in_the_browser(
     assert sent[observations["report.laterality"].id] == "final"
     assert sent[observations["report.typo"].id] == "cancelled"
 
-    page.reload()  # the page shows the saved verdicts and the history
+    page.reload()  # the page shows the saved verdicts, missed errors and the history
     assert first.get_attribute("data-verdict") == "confirmed"
     assert "v1" in page.locator("ul.history").inner_text()
+    # Issue 15: submitting again kept nothing of the missed errors; now they are on the page
+    # and version 2 keeps them.
+    assert page.locator("#missed-list li").count() == 1
+    assert "report.omission" in page.locator("#missed-list").inner_text()
+    page.keyboard.press("s")
+    page.wait_for_selector("#audit-saved")
+    with comps.db.reader() as session:
+        latest = session.scalars(
+            select(Audit).where(Audit.item_id == ids["report"]).order_by(Audit.version.desc())
+        ).first()
+        assert latest is not None and latest.version == 2
+        again = session.scalars(select(AuditMissed).where(AuditMissed.audit_id == latest.id))
+        assert [(m.code, m.evidence) for m in again] == [
+            ("report.omission", "effusion missing from the impression")
+        ]
     page.goto("/ui/worklist")
     assert rows.count() == 1  # only the X-ray is still waiting
 
