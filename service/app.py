@@ -91,6 +91,7 @@ def build_api(components: Components) -> FastAPI:
     )
     app.state.components = components
     app.state.tokens = resolve_tokens(components.settings)
+    app.state.token_people = dict(components.settings.api_token_people)
     # An audit republishes the item's Observations in its own transaction: a verdict changes
     # their status, and the new version is queued for write-back through the outbox.
     app.state.audits = AuditService(

@@ -19,6 +19,7 @@ Role = Literal["ingest", "reader", "auditor", "admin"]
 ROLES: tuple[Role, ...] = ("ingest", "reader", "auditor", "admin")
 
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # DICOM AE: 16 chars, no backslash
+_PERSON = re.compile(r"^[\w .'@-]{1,64}$")
 _MIN_TOKEN_LENGTH = 16
 _PLACEHOLDER_TOKENS = {"changeme", "change-me", "secret", "token", "password", "example"}
 
@@ -27,6 +28,25 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _token_pairs(value: str) -> dict[str, tuple[str, str]]:
+    """``role:token`` or ``role@person:token`` entries, comma-separated: token -> (role, person)."""
+    tokens: dict[str, tuple[str, str]] = {}
+    for pair in (part.strip() for part in value.split(",") if part.strip()):
+        holder, sep, token = pair.partition(":")
+        if not sep:
+            raise ValueError(f"expected role:token or role@person:token, got {holder!r}")
+        role, _, person = (part.strip() for part in holder.partition("@"))
+        token = token.strip()
+        if person and not _PERSON.match(person):
+            raise ValueError("a token holder's name is 1-64 letters, digits, spaces or .'_-@")
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        if token in tokens:
+            raise ValueError("the same token is given twice")
+        tokens[token] = (role, person)
+    return tokens
 
 
 class Settings(BaseSettings):
@@ -63,6 +83,8 @@ class Settings(BaseSettings):
     dicom_require_called_ae_title: bool = True
 
     api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
+    # Who holds each token (``role@person:token`` in RADQC_API_TOKENS): audits name the person.
+    api_token_people: dict[str, str] = Field(default_factory=dict, exclude=True)
     # /metrics: with a token, a scrape must send it as a bearer token; without one it is served
     # to loopback clients only, unless metrics_open (anyone who can reach the port).
     metrics_token: str = ""
@@ -159,23 +181,26 @@ class Settings(BaseSettings):
             raise ValueError(f"invalid AE titles: {', '.join(bad)}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _token_people(cls, data: object) -> object:
+        """``role@person:token`` names the person who holds a token (issue 15: an audit trail
+        names people, not a shared role token); the person goes to ``api_token_people``."""
+        if isinstance(data, dict) and isinstance(data.get("api_tokens"), str):
+            try:
+                pairs = _token_pairs(data["api_tokens"])
+            except ValueError:  # reported by the field's own validator, under its name
+                return data
+            people = {token: person for token, (_role, person) in pairs.items() if person}
+            data = {**data, "api_token_people": people}
+        return data
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _parse_tokens(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        tokens: dict[str, str] = {}
-        for pair in (part.strip() for part in value.split(",") if part.strip()):
-            role, sep, token = pair.partition(":")
-            if not sep:
-                raise ValueError(f"expected role:token, got {role!r}")
-            role, token = role.strip(), token.strip()
-            if role not in ROLES:
-                raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-            if token in tokens:
-                raise ValueError("the same token is given twice")
-            tokens[token] = role
-        return tokens
+        return {token: role for token, (role, _person) in _token_pairs(value).items()}
 
     @field_validator("api_tokens")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,9 @@ TOKEN_FILE = "api-token"  # noqa: S105 - a file name, not a secret
 @dataclass(frozen=True, slots=True)
 class Principal:
     role: Role
-    name: str  # a stable, non-secret label for audit trails: the role and a token fingerprint
+    # A stable, non-secret label for audit trails: the person the token was issued to
+    # (``role@person:token``), else the role and a fingerprint of the token.
+    name: str
 
 
 def resolve_tokens(settings: Settings) -> dict[str, Role]:
@@ -49,11 +52,21 @@ def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
-def authenticate(tokens: dict[str, Role], presented: str) -> Principal | None:
+def authenticate(
+    tokens: Mapping[str, Role], presented: str, people: Mapping[str, str] | None = None
+) -> Principal | None:
     for token, role in tokens.items():
         if hmac.compare_digest(token.encode(), presented.encode()):
-            return Principal(role=role, name=f"{role}:{_fingerprint(token)}")
+            person = (people or {}).get(token)
+            return Principal(role=role, name=person or f"{role}:{_fingerprint(token)}")
     return None
+
+
+def principal_of(request: Request, presented: str) -> Principal | None:
+    """The holder of ``presented`` among the app's tokens (``app.state.tokens`` and, for named
+    holders, ``app.state.token_people``)."""
+    people = getattr(request.app.state, "token_people", None)
+    return authenticate(request.app.state.tokens, presented, people)
 
 
 def require_roles(*roles: Role) -> object:
@@ -70,7 +83,7 @@ def require_roles(*roles: Role) -> object:
                 "a bearer token is required",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        principal = authenticate(request.app.state.tokens, credentials.credentials)
+        principal = principal_of(request, credentials.credentials)
         if principal is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -20,7 +20,7 @@ import ipaddress
 
 from fastapi import HTTPException, Request, status
 
-from service.api.auth import authenticate
+from service.api.auth import principal_of
 from service.api.deps import components
 
 METRICS_ROLES = frozenset({"admin", "reader"})
@@ -49,7 +49,7 @@ def _bearer(request: Request) -> str | None:
 def _check_token(request: Request, presented: str, metrics_token: str) -> None:
     if metrics_token and hmac.compare_digest(metrics_token.encode(), presented.encode()):
         return
-    principal = authenticate(request.app.state.tokens, presented)
+    principal = principal_of(request, presented)
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown token", headers=_CHALLENGE)
     if principal.role not in METRICS_ROLES:

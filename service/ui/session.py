@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from service.api.auth import Principal, authenticate
+from service.api.auth import Principal, principal_of
 
 COOKIE = "radqc_token"
 PAGE_ROLES = frozenset({"auditor", "admin", "reader"})
@@ -31,7 +31,7 @@ class LoginRequired(Exception):
 def principal(request: Request) -> Principal:
     """The page's viewer, or :class:`LoginRequired`."""
     token = request.cookies.get(COOKIE, "")
-    found = authenticate(request.app.state.tokens, token) if token else None
+    found = principal_of(request, token) if token else None
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if found is None:
         raise LoginRequired(target, "please sign in with your token")

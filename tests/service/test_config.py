@@ -37,6 +37,30 @@ def test_environment_is_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert settings.fhir_writeback_url == "http://fhir.local/fhir"
 
 
+def test_a_token_may_name_the_person_who_holds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "RADQC_API_TOKENS",
+        "auditor@Alice O'Neil:aaaaaaaaaaaaaaaa1, auditor@bob:bbbbbbbbbbbbbbbb2,"
+        "reader:cccccccccccccccc3",
+    )
+    settings = load_settings()
+    assert settings.api_tokens == {
+        "aaaaaaaaaaaaaaaa1": "auditor",
+        "bbbbbbbbbbbbbbbb2": "auditor",
+        "cccccccccccccccc3": "reader",
+    }
+    assert settings.api_token_people == {
+        "aaaaaaaaaaaaaaaa1": "Alice O'Neil",
+        "bbbbbbbbbbbbbbbb2": "bob",
+    }
+    monkeypatch.setenv("RADQC_API_TOKENS", "auditor@<script>:aaaaaaaaaaaaaaaa1")
+    with pytest.raises(ConfigurationError, match="RADQC_API_TOKENS"):
+        load_settings()
+
+
 def test_every_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     bad = {

@@ -61,6 +61,39 @@ def auditor(base_url: str) -> Iterator[httpx.Client]:
         yield http
 
 
+def test_each_audit_version_names_the_person_and_the_time(
+    comps: Components, ids: dict[str, int]
+) -> None:
+    """Issue 15: audits were recorded as ``auditor:<fingerprint>``, one role token shared by
+    everyone; a token issued as ``auditor@person:token`` names the person on every version."""
+    tokens = {"alice-token-0123456789": "auditor", "bob-token-0123456789ab": "auditor"}
+    settings = comps.settings.model_copy(
+        update={
+            "api_tokens": tokens,
+            "api_token_people": {
+                "alice-token-0123456789": "alice",
+                "bob-token-0123456789ab": "Bob O'Neil",
+            },
+        }
+    )
+    people = Components(settings, comps.db, comps.files, comps.pipeline)
+    item = ids["r_flagged"]
+    verdicts = [
+        {"finding_id": f, "verdict": "rejected", "reason": "no"}
+        for f in _findings(comps.db, item).values()
+    ]
+    with serve_app(make_app(people)) as url:
+        for token in tokens:
+            with _client(url, token) as http:
+                response = http.post(f"/api/v1/items/{item}/audit", json={"verdicts": verdicts})
+                assert response.status_code == 201, response.text
+    with comps.db.reader() as session:
+        audits = session.scalars(select(Audit).where(Audit.item_id == item)).all()
+    trail = sorted((a.version, a.auditor) for a in audits)
+    assert trail == [(1, "alice"), (2, "Bob O'Neil")]
+    assert all(a.created_at is not None for a in audits)
+
+
 def _findings(db: Database, item_id: int) -> dict[str, int]:
     with db.reader() as session:
         rows = session.scalars(select(Finding).where(Finding.item_id == item_id)).all()
