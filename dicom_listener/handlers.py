@@ -1,20 +1,27 @@
-"""DIMSE event handlers: every C-STORE ends in a named status, never in an exception.
+"""Event handlers: every C-STORE ends in a named status, never in an exception, and every
+association that is rejected or aborted is logged with its peer and the reason (never patient data).
 
-Runs on the association's thread, so it does only what the acknowledgement needs: parse the
-identifiers, write the file, commit the row and job. QC happens later, in the workers.
+Runs on the association's thread, so a C-STORE does only what the acknowledgement needs: parse the
+identifiers, check the dataset is whole, write the file, commit the row and job. QC happens later,
+in the workers.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
+from io import BytesIO
 from typing import Final, cast
 
 from pydicom.dataset import Dataset
+from pynetdicom import evt
 from pynetdicom.association import Association
 from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.events import Event
+from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
 
+from dicom_listener.framing import check_framing
 from dicom_listener.identifiers import Identifiers, parse_identifiers
 from dicom_listener.receiver import InstanceReceiver
 from service import metrics
@@ -32,10 +39,34 @@ _SOURCE: Final = "dicom"
 _ERROR_COMMENT_MAX: Final = 64  # VR LO
 
 
+# A-ASSOCIATE-RJ (result, source, diagnostic): rejected-transient, service provider
+# (presentation related), local limit exceeded.
+LOCAL_LIMIT_EXCEEDED: Final = (0x02, 0x03, 0x02)
+_REJECTIONS: Final[dict[tuple[int | None, int | None], str]] = {
+    (0x01, 0x01): "no reason given",
+    (0x01, 0x02): "application context name not supported",
+    (0x01, 0x03): "calling AE title not recognised",
+    (0x01, 0x07): "called AE title not recognised",
+    (0x02, 0x01): "no reason given (ACSE)",
+    (0x02, 0x02): "protocol version not supported",
+    (0x03, 0x01): "temporary congestion",
+    (0x03, 0x02): "local limit exceeded",
+}
+_PROVIDER_ABORTS: Final[dict[int | None, str]] = {
+    0x00: "connection closed by the peer, broken, or stuck in a PDU past the network timeout",
+    0x02: "unexpected PDU from the peer",
+    0x05: "invalid or unexpected PDU from the peer",
+}
+# Why an association ended, noted by one event handler for the one that logs it.
+_reasons: weakref.WeakKeyDictionary[Association, str] = weakref.WeakKeyDictionary()
+
+
 def peer(assoc: Association) -> str:
     """How log lines name an association: the calling AE and its address."""
     requestor = assoc.requestor
-    return f"{requestor.ae_title}@{requestor.address}:{requestor.port}"
+    request = requestor.primitive
+    title = requestor.ae_title or str(getattr(request, "calling_ae_title", "") or "?")
+    return f"{title}@{requestor.address}:{requestor.port}"
 
 
 def _status(code: int, comment: str | None = None) -> Dataset:
@@ -86,17 +117,11 @@ def handle_store(event: Event, receiver: InstanceReceiver) -> Dataset:
         return _status(UNEXPECTED_FAILURE, "internal error")
 
 
-def _store(
-    event: Event,
-    receiver: InstanceReceiver,
-    request: C_STORE,
-    who: str,
-    affected: str,
-    started: float,
-) -> Dataset:
+def _checked(event: Event, request: C_STORE, who: str, affected: str) -> Identifiers | Dataset:
+    """The dataset's identifiers when it can be stored, else the refusal to answer with."""
     abstract_syntax = str(event.context.abstract_syntax)
     transfer_syntax = str(event.context.transfer_syntax)
-    stream = request.DataSet  # the dataset bytes exactly as received
+    stream = request.DataSet
     if stream is None:
         return _refuse(CANNOT_UNDERSTAND, "malformed", "no dataset", who, affected)
     try:
@@ -106,6 +131,26 @@ def _store(
     mismatch = _mismatch(ids, request, abstract_syntax)
     if mismatch is not None:
         return _refuse(DATASET_DOES_NOT_MATCH_SOP_CLASS, "sop_mismatch", mismatch, who, affected)
+    try:  # whole: a dataset cut short would be stored, acknowledged and fail in a worker
+        check_framing(stream, transfer_syntax)
+    except InvalidInputError as exc:
+        return _refuse(CANNOT_UNDERSTAND, "malformed", str(exc), who, affected)
+    return ids
+
+
+def _store(
+    event: Event,
+    receiver: InstanceReceiver,
+    request: C_STORE,
+    who: str,
+    affected: str,
+    started: float,
+) -> Dataset:
+    ids = _checked(event, request, who, affected)
+    if isinstance(ids, Dataset):
+        return ids
+    transfer_syntax = str(event.context.transfer_syntax)
+    stream = cast(BytesIO, request.DataSet)  # the dataset bytes exactly as received
     try:
         with stream.getbuffer() as dataset:  # a view, not a copy
             result = receiver.receive(dataset, ids, transfer_syntax, event.assoc.requestor.ae_title)
@@ -137,14 +182,71 @@ def log_accepted(event: Event) -> None:
     logger.info("association accepted from %s", peer(event.assoc))
 
 
+def refuse_over_peer_limit(event: Event, limit: int) -> None:
+    """EVT_REQUESTED: reject with "local limit exceeded" when the caller's address already holds
+    ``limit`` associations (pynetdicom's own ``maximum_associations`` counts all addresses)."""
+    assoc = event.assoc
+    address = assoc.requestor.address
+    held = sum(
+        1
+        for other in assoc.ae.active_associations
+        if other is not assoc
+        and other.is_acceptor
+        and other.requestor.address == address
+        and not (other.is_released or other.is_aborted or other.is_rejected)
+    )
+    if held < limit:
+        return
+    _reasons[assoc] = f"{address} already holds {held} associations (per-address limit {limit})"
+    # What pynetdicom does for its own rejections: A-ASSOCIATE-RJ, then wait for the DUL to close.
+    assoc.acse.send_reject(*LOCAL_LIMIT_EXCEEDED)
+    assoc.is_rejected = True  # the reactor then skips the negotiation
+    evt.trigger(assoc, evt.EVT_REJECTED, {})
+    assoc.kill()
+
+
 def log_rejected(event: Event) -> None:
     metrics.REJECTED.labels(source=_SOURCE, reason="association_rejected").inc()
-    logger.warning("association rejected from %s", peer(event.assoc))
+    assoc = event.assoc
+    reason = _reasons.pop(assoc, None) or _reject_reason(assoc)
+    logger.warning(
+        "association rejected from %s (called %s): %s", peer(assoc), _called(assoc), reason
+    )
 
 
 def log_released(event: Event) -> None:
     logger.info("association released from %s", peer(event.assoc))
 
 
+def note_abort(event: Event) -> None:
+    """EVT_ACSE_RECV: remember why an A-ABORT or A-P-ABORT arrived, for :func:`log_aborted`."""
+    primitive = event.primitive  # type: ignore[attr-defined]
+    if isinstance(primitive, A_P_ABORT):
+        reason = _PROVIDER_ABORTS.get(primitive.provider_reason, "provider abort")
+        _reasons[event.assoc] = reason
+    elif isinstance(primitive, A_ABORT):
+        source = "service user" if primitive.abort_source == 0 else "its DICOM provider"
+        _reasons[event.assoc] = f"A-ABORT from the peer's {source}"
+
+
 def log_aborted(event: Event) -> None:
-    logger.warning("association aborted from %s", peer(event.assoc))
+    assoc = event.assoc
+    reason = _reasons.pop(assoc, None)
+    if reason is None:  # radqc aborted it
+        if assoc.dul.idle_timer_expired():
+            reason = f"nothing received for the network timeout ({assoc.network_timeout:g} s)"
+        else:
+            reason = "aborted by radqc (the listener is stopping, or a DIMSE protocol error)"
+    metrics.REJECTED.labels(source=_SOURCE, reason="association_aborted").inc()
+    logger.warning("association aborted from %s: %s", peer(assoc), reason)
+
+
+def _called(assoc: Association) -> str:
+    request = assoc.requestor.primitive
+    return str(getattr(request, "called_ae_title", "") or "?")
+
+
+def _reject_reason(assoc: Association) -> str:
+    answer = assoc.acceptor.primitive
+    key = (getattr(answer, "result_source", None), getattr(answer, "diagnostic", None))
+    return _REJECTIONS.get(key, f"source {key[0]}, diagnostic {key[1]}")

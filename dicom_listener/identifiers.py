@@ -8,10 +8,8 @@ rather than through pydicom's value conversion, so a malformed value becomes one
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Final
@@ -23,6 +21,7 @@ from pydicom.filereader import read_dataset
 from pydicom.tag import BaseTag
 
 from dicom_listener.contexts import DEFLATED, IMPLICIT_VR
+from dicom_listener.framing import inflated
 from service.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -74,9 +73,8 @@ def _past_identifiers(tag: BaseTag, _vr: str | None, _length: int) -> bool:
 def _header(stream: BinaryIO, transfer_syntax: str) -> Dataset:
     """The top-level raw elements before the first tag radqc does not need."""
     if transfer_syntax == DEFLATED:
-        stream.seek(0)
-        # Deflated datasets are rare; inflating the whole of one is the simple, safe way.
-        stream = io.BytesIO(zlib.decompressobj(-zlib.MAX_WBITS).decompress(stream.read()))
+        # Deflated datasets are rare; inflating the whole of one (bounded) is the simple, safe way.
+        stream = inflated(stream)
     stream.seek(0)
     stop: Callable[[BaseTag, str | None, int], bool] = _past_identifiers
     return read_dataset(stream, transfer_syntax == IMPLICIT_VR, True, stop_when=stop)

@@ -14,12 +14,14 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dicom_listener.identifiers import Identifiers
 from service.db import Database
 from service.errors import StorageError
 from service.ingest import IngestResult, QueueOptions, ReceivedInstance, ingest, store_instance
+from service.models import Instance
 from service.storage import Buffer, FileStore
 
 # radqc's Implementation Class UID (a UUID-derived UID, PS3.5 B.2); kept fixed on purpose: it is
@@ -95,4 +97,13 @@ class InstanceReceiver:
             return ingest(self._db, store_instance, received, self._options)
         except SQLAlchemyError as exc:
             # Only the class name: SQLAlchemy's message quotes the bound parameters (patient id).
+            # The file stays: another association may be committing a row for the same bytes
+            # right now. If none does, the orphan sweep removes it (FileStore.sweep_orphans).
             raise StorageError(f"database error {type(exc).__name__}") from exc
+
+    def referenced_paths(self, prefix: str) -> set[str]:
+        """The stored files' relpaths starting with ``prefix`` that an instance row references."""
+        with self._db.reader() as session:
+            return set(
+                session.scalars(select(Instance.path).where(Instance.path.startswith(prefix)))
+            )

@@ -2,12 +2,18 @@
 
 ``StorageSCP(settings, db, files, options).start()`` returns at once; associations are served on
 their own threads. ``stop()`` refuses new associations and lets those in progress finish.
+
+Against senders that misbehave (issue 10): a connection becomes an association only once its whole
+A-ASSOCIATE-RQ has arrived within the ACSE timeout (:mod:`dicom_listener.guard`); one address
+holds at most ``dicom_max_associations_per_peer`` associations; the called AE title must be ours
+unless ``dicom_require_called_ae_title`` is off; a read or write stuck for the network timeout ends
+its association. At start, stored files that a crash or a failed commit left without a row are
+swept in the background (:meth:`service.storage.FileStore.sweep_orphans`).
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from typing import Any, Final
@@ -17,6 +23,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from dicom_listener import handlers
 from dicom_listener.contexts import add_supported_contexts
+from dicom_listener.guard import ConnectionLimits, GuardedAssociationServer
 from dicom_listener.receiver import InstanceReceiver
 from service.config import Settings
 from service.db import Database
@@ -27,16 +34,6 @@ from service.storage import FileStore
 logger = logging.getLogger(__name__)
 
 _POLL_SECONDS: Final = 0.05
-
-
-class SharedPortServer(ThreadedAssociationServer):
-    """Binds with SO_REUSEPORT, so that several listener processes accept on one port and the
-    kernel spreads new associations over them (``RADQC_DICOM_LISTENER_PROCESSES``)."""
-
-    def server_bind(self) -> None:
-        assert self.socket is not None
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        super().server_bind()
 
 
 class StorageSCP:
@@ -51,6 +48,8 @@ class StorageSCP:
         self._ae = self._build_ae(settings)
         self._server: ThreadedAssociationServer | None = None
         self._port: int | None = None
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
 
     @staticmethod
     def _build_ae(settings: Settings) -> AE:
@@ -58,18 +57,32 @@ class StorageSCP:
         ae.maximum_pdu_size = 0  # unlimited: far fewer, larger P-DATA PDUs (see NOTES.md)
         ae.maximum_associations = settings.dicom_max_associations
         ae.require_calling_aet = list(settings.dicom_allowed_ae_titles)  # empty: any caller
+        ae.require_called_aet = settings.dicom_require_called_ae_title
+        ae.acse_timeout = settings.dicom_acse_timeout_seconds
+        ae.network_timeout = settings.dicom_network_timeout_seconds
+        ae.dimse_timeout = settings.dicom_dimse_timeout_seconds
         add_supported_contexts(ae)
         return ae
 
     def _handlers(self) -> list[tuple[Any, ...]]:
+        per_peer = self._settings.dicom_max_associations_per_peer
         return [
             (evt.EVT_C_STORE, handlers.handle_store, [self._receiver]),
             (evt.EVT_C_ECHO, handlers.handle_echo),
+            (evt.EVT_REQUESTED, handlers.refuse_over_peer_limit, [per_peer]),
             (evt.EVT_ACCEPTED, handlers.log_accepted),
             (evt.EVT_REJECTED, handlers.log_rejected),
             (evt.EVT_RELEASED, handlers.log_released),
+            (evt.EVT_ACSE_RECV, handlers.note_abort),
             (evt.EVT_ABORTED, handlers.log_aborted),
         ]
+
+    def _limits(self) -> ConnectionLimits:
+        return ConnectionLimits(
+            acse_timeout=self._settings.dicom_acse_timeout_seconds,
+            network_timeout=self._settings.dicom_network_timeout_seconds,
+            per_peer=self._settings.dicom_max_associations_per_peer,
+        )
 
     def start(self) -> None:
         """Bind and listen, then return. Port 0 binds an ephemeral port (see :attr:`port`)."""
@@ -79,13 +92,14 @@ class StorageSCP:
         if swept:
             logger.warning("removed %d partial file(s) left by an earlier crash", swept)
         address = (self._settings.dicom_host, self._settings.dicom_port)
-        shared = self._settings.dicom_listener_processes > 1
         try:
             server = self._ae.make_server(
                 address,
                 ae_title=self._settings.dicom_ae_title,
                 evt_handlers=self._handlers(),
-                server_class=SharedPortServer if shared else ThreadedAssociationServer,
+                server_class=GuardedAssociationServer,
+                limits=self._limits(),
+                reuse_port=self._settings.dicom_listener_processes > 1,
             )
         except OSError as exc:
             raise RadqcError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from exc
@@ -95,6 +109,11 @@ class StorageSCP:
         threading.Thread(target=server.serve_forever, name="dicom-acceptor", daemon=True).start()
         self._server = server
         self._port = int(server.server_address[1])
+        self._stopping.clear()
+        self._sweeper = threading.Thread(
+            target=self._sweep_orphans, name="orphan-sweep", daemon=True
+        )
+        self._sweeper.start()
         logger.info(
             "Storage SCP %s listening on %s:%d",
             self._settings.dicom_ae_title,
@@ -114,6 +133,7 @@ class StorageSCP:
         server, self._server = self._server, None
         if server is None:
             return
+        self._stopping.set()
         server.shutdown()  # closes the listening socket; running associations carry on
         deadline = time.monotonic() + timeout
         while server.active_associations and time.monotonic() < deadline:
@@ -127,4 +147,23 @@ class StorageSCP:
             logger.warning(
                 "aborted %d association(s) still open after %.0f s", len(remaining), timeout
             )
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=5)
         logger.info("Storage SCP stopped")
+
+    def _sweep_orphans(self) -> None:
+        """Remove stored files left without a row by an earlier crash or failed commit."""
+        try:
+            removed = self._files.sweep_orphans(
+                self._receiver.referenced_paths, stop=self._stopping
+            )
+        except Exception as exc:  # the database may be down: the next start sweeps again
+            # Only the class name: a database error's message may quote bound parameters.
+            logger.warning("sweeping unreferenced stored files failed: %s", type(exc).__name__)
+            return
+        if removed:
+            logger.warning(
+                "removed %d stored file(s) no instance references (a store interrupted after "
+                "its file was written)",
+                removed,
+            )

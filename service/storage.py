@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -26,6 +28,11 @@ from service.errors import StorageError
 Buffer = bytes | bytearray | memoryview
 
 INCOMING: Final = ".incoming"
+# A stored file no row references is deleted by the orphan sweep once nobody has stored or reused
+# it for this long: far longer than any transaction that may be about to reference it.
+ORPHAN_GRACE_SECONDS: Final = 600.0
+_CLAIM: Final = ".sweep-"
+_STORED_NAME: Final = re.compile(r"([0-9a-f]{64}\.dcm)(\.sweep-[0-9]+-[0-9a-f]{8})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +85,7 @@ class FileStore:
         relpath = f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
         target = self.root / relpath
         try:
-            if target.exists() and target.stat().st_size == size:
+            if _reuse(target, size):
                 tmp.unlink()
                 return StoredFile(relpath, sha, size)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +116,70 @@ class FileStore:
                 continue
         return removed
 
+    def sweep_orphans(
+        self,
+        referenced: Callable[[str], Collection[str]],
+        *,
+        older_than_seconds: float = ORPHAN_GRACE_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Delete stored files that no row references and that no writer has stored or reused for
+        ``older_than_seconds``; return how many.
+
+        Such a file is left when a store is killed, or its commit fails, after :meth:`put`.
+        ``referenced(prefix)`` returns the stored relpaths starting with ``prefix`` (one hex digit)
+        that a row references. Safe while other processes store and sweep: a file younger than the
+        grace time may belong to a row being committed right now, and a file is claimed by a
+        rename before it is deleted, then kept after all if a writer reused it meanwhile (``put``
+        refreshes the time of a file it reuses).
+        """
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for prefix in "0123456789abcdef":
+            if stop is not None and stop.is_set():
+                break
+            old, claims = self._sweep_candidates(prefix, cutoff)
+            if not old and not claims:
+                continue
+            keep = set(referenced(prefix))
+            removed += sum(
+                self._remove_unused(path, cutoff) for rel, path in old if rel not in keep
+            )
+            for rel, claim in claims:  # left by a sweep that stopped half-way
+                removed += _settle_claim(claim, self.root / rel, cutoff, rel in keep)
+        return removed
+
+    def _sweep_candidates(
+        self, prefix: str, cutoff: float
+    ) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+        """Content-addressed files under ``prefix``: those older than ``cutoff``, and claims."""
+        old: list[tuple[str, Path]] = []
+        claims: list[tuple[str, Path]] = []
+        for folder in sorted(self.root.glob(f"{prefix}?/??/")):
+            for entry in os.scandir(folder):
+                match = _STORED_NAME.fullmatch(entry.name)
+                if match is None or not entry.name.startswith(folder.parent.name + folder.name):
+                    continue
+                rel = f"{folder.parent.name}/{folder.name}/{match[1]}"
+                if match[2]:
+                    claims.append((rel, Path(entry.path)))
+                    continue
+                try:
+                    if entry.stat().st_mtime < cutoff:
+                        old.append((rel, Path(entry.path)))
+                except FileNotFoundError:
+                    continue
+        return old, claims
+
+    def _remove_unused(self, path: Path, cutoff: float) -> int:
+        """Delete ``path`` unless a writer reused it since it was listed; 1 if deleted."""
+        claim = path.with_name(f"{path.name}{_CLAIM}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        try:
+            os.rename(path, claim)  # from now on a writer that wants these bytes writes anew
+        except FileNotFoundError:  # another sweeper took it
+            return 0
+        return _settle_claim(claim, path, cutoff, referenced=False)
+
     def _write_incoming(self, parts: Sequence[Buffer]) -> Path:
         """Write ``parts`` to a new fsynced file under ``.incoming/`` and return its path."""
         folder = self.root / INCOMING
@@ -125,6 +196,42 @@ class FileStore:
             tmp.unlink(missing_ok=True)
             raise
         return tmp
+
+
+def _reuse(target: Path, size: int) -> bool:
+    """Whether ``target`` already holds the bytes being stored; if so its time is refreshed, so
+    that an orphan sweep running now leaves it alone (see :meth:`FileStore.sweep_orphans`)."""
+    try:
+        if target.stat().st_size != size:
+            return False
+        os.utime(target)
+    except OSError:  # gone (claimed by a sweep), or not ours to touch: store it anew
+        return False
+    return True
+
+
+def _settle_claim(claim: Path, path: Path, cutoff: float, referenced: bool) -> int:
+    """Delete a claimed file, or put it back when a row references it or a writer reused it
+    after the sweep listed it; 1 if deleted."""
+    try:
+        if not referenced and claim.stat().st_mtime < cutoff:
+            claim.unlink()
+            return 1
+        _restore(claim, path)
+    except FileNotFoundError:  # another sweeper settled it
+        pass
+    return 0
+
+
+def _restore(claim: Path, path: Path) -> None:
+    try:
+        os.link(claim, path)  # never over the file a writer may have stored anew meanwhile
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links on this file system: the same bytes, moved back
+        os.replace(claim, path)
+        return
+    claim.unlink()
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -8,7 +8,7 @@ fuzzing and stateful sequences for the given time. Printed: cases, responses by 
 server errors (must be 0), schema/content-type check failures, time. Exit status 1 if any 5xx
 was seen.
 
-    .venv/bin/python bench/fuzz/http.py [--seconds 60] [--database both|sqlite|postgresql]
+    .venv/bin/python bench/fuzz/rest_api.py [--seconds 60] [--database both|sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named http.py: run as a script, its folder would shadow the standard library's
-# http package for everything imported below.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
-REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parents[2]
+sys.path[0] = str(REPO)  # runnable as a script: the repository, not this folder, comes first
 
 import argparse  # noqa: E402
 import logging  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +76,16 @@ def listener(settings: Settings, db: Database) -> Iterator[Listener]:
     running = start_listener(settings, db)
     yield running
     running.scp.stop(timeout=5)
+
+
+@contextmanager
+def listening(settings: Settings, db: Database, **changes: object) -> Iterator[Listener]:
+    """A listener with ``changes`` to the settings, stopped when the block ends."""
+    running = start_listener(settings.model_copy(update=changes), db)
+    try:
+        yield running
+    finally:
+        running.scp.stop(timeout=5)
 
 
 def dcmtk(tool: str) -> str:

@@ -21,6 +21,7 @@ from tests.dicom_listener.conftest import (
     DbState,
     Listener,
     db_state,
+    listening,
     pynetdicom_store,
     start_listener,
 )
@@ -32,13 +33,13 @@ BIG_ENDIAN = "1.2.840.10008.1.2.2"
 
 
 def _associate(
-    port: int, ae_title: str = "PYSCU", contexts: list[str] | None = None
+    port: int, ae_title: str = "PYSCU", contexts: list[str] | None = None, called: str = "RADQC"
 ) -> Association:
     ae = AE(ae_title=ae_title)
     ae.acse_timeout = ae.network_timeout = 30
     for uid in contexts or [VERIFICATION]:
         ae.add_requested_context(uid)
-    return ae.associate("127.0.0.1", port, ae_title="RADQC")
+    return ae.associate("127.0.0.1", port, ae_title=called)
 
 
 def test_c_echo(listener: Listener) -> None:
@@ -60,7 +61,7 @@ def test_chest_xray_classes_in_every_syntax_are_accepted_others_refused(
     ae.add_requested_context(CT)
     ae.add_requested_context(MR)
     ae.add_requested_context(STORAGE_SOP_CLASSES[0], [BIG_ENDIAN])
-    assoc = ae.associate("127.0.0.1", listener.port)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title="RADQC")
     try:
         assert assoc.is_established
         accepted = {(cx.abstract_syntax, cx.transfer_syntax[0]) for cx in assoc.accepted_contexts}
@@ -86,6 +87,33 @@ def test_allow_list_rejects_other_calling_ae_titles(
         assert db_state(db) == DbState(1, 1, 1)
     finally:
         running.scp.stop(timeout=5)
+
+
+def test_a_wrong_called_ae_title_is_rejected_and_logged(
+    listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    assoc = _associate(listener.port, called="ANYTHING")
+    assert assoc.is_rejected
+    answer = assoc.acceptor.primitive
+    assert answer is not None
+    # rejected-permanent, service user, called AE title not recognised
+    assert (answer.result, answer.result_source, answer.diagnostic) == (0x01, 0x01, 0x07)
+    assert (
+        "association rejected from PYSCU@127.0.0.1" in caplog.text
+        and "(called ANYTHING): called AE title not recognised" in caplog.text
+    )
+
+
+def test_any_called_ae_title_is_accepted_when_not_required(
+    settings: Settings, db: Database
+) -> None:
+    with listening(settings, db, dicom_require_called_ae_title=False) as running:
+        assoc = _associate(running.port, called="ANYTHING")
+        assert assoc.is_established
+        try:
+            assert assoc.send_c_echo().Status == 0x0000
+        finally:
+            assoc.release()
 
 
 def test_associations_beyond_the_limit_are_rejected(settings: Settings, db: Database) -> None:

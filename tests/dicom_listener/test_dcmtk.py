@@ -26,6 +26,7 @@ from tests.dicom_listener.conftest import (
     cxr_files,
     db_state,
     dcmtk,
+    listening,
     option_for,
     part_ten,
     start_listener,
@@ -40,7 +41,7 @@ OK = "I: Received Store Response (Success)"
 
 
 def storescu(
-    port: int, files: list[Path], option: str, *, aet: str = "STORESCU"
+    port: int, files: list[Path], option: str, *, aet: str = "STORESCU", aec: str = "RADQC"
 ) -> tuple[int, list[str]]:
     """Send ``files`` over one association; the exit code and storescu's response lines."""
     done = subprocess.run(
@@ -51,7 +52,7 @@ def storescu(
             "-aet",
             aet,
             "-aec",
-            "RADQC",
+            aec,
             "127.0.0.1",
             str(port),
             *map(str, files),
@@ -219,3 +220,20 @@ def test_calling_ae_not_on_the_allow_list_is_rejected(
         assert row.calling_ae == "PACS"
     finally:
         running.scp.stop(timeout=5)
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_storescu_calling_another_ae_title(
+    settings: Settings, db: Database, shared_data: Path, required: bool
+) -> None:
+    """``storescu -aec ANYTHING`` is refused unless the called AE title is not required."""
+    good = shared_data / "cxr/udacity_nih_test3.dcm"
+    with listening(settings, db, dicom_require_called_ae_title=required) as running:
+        code, lines = storescu(running.port, [good], "-xi", aec="ANYTHING")
+        if required:
+            assert code != 0
+            assert "F: Reason: Called AE Title Not Recognized" in lines, lines
+            assert db_state(db) == DbState(0, 0, 0)
+        else:
+            assert (code, lines) == (0, [OK])
+            assert db_state(db) == DbState(1, 1, 1)

@@ -297,7 +297,7 @@ def test_stop_lets_the_association_in_progress_finish(
     )
     ae = AE(ae_title="PYSCU")
     ae.add_requested_context(CR, [EXPLICIT])
-    assoc = ae.associate("127.0.0.1", listener.port)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title="RADQC")
     assert assoc.is_established
     stopper = threading.Thread(target=listener.scp.stop, kwargs={"timeout": 20})
     stopper.start()
@@ -318,7 +318,7 @@ def test_stop_lets_the_association_in_progress_finish(
 def test_stop_aborts_associations_still_open_after_the_timeout(listener: Listener) -> None:
     ae = AE(ae_title="PYSCU")
     ae.add_requested_context(CR, [EXPLICIT])
-    assoc = ae.associate("127.0.0.1", listener.port)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title="RADQC")
     assert assoc.is_established
     started = time.monotonic()
     listener.scp.stop(timeout=0.5)
@@ -337,7 +337,7 @@ def test_ct_is_refused_at_negotiation(listener: Listener, shared_data: Path, nam
     ae = AE(ae_title="PYSCU")
     ae.add_requested_context(split.sop_class_uid, [split.transfer_syntax])
     ae.add_requested_context(CR, [EXPLICIT])
-    assoc = ae.associate("127.0.0.1", listener.port)
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title="RADQC")
     try:
         assert assoc.is_established
         rejected = [cx.abstract_syntax for cx in assoc.rejected_contexts]

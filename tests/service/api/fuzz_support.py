@@ -4,7 +4,7 @@ One run is schemathesis' own engine (the ``st run`` engine: explicit examples, b
 negative "coverage" cases, random fuzzing) with one bearer token or none. Every response is
 counted by status class; a 5xx, and a response that contradicts what the schema documents
 (its JSON schema, its content type), is recorded with the operation that produced it.
-Used by ``tests/service/api/test_schemathesis.py`` (bounded) and ``bench/fuzz/http.py`` (long).
+Used by ``tests/service/api/test_schemathesis.py`` (bounded) and ``bench/fuzz/rest_api.py`` (long).
 """
 
 from __future__ import annotations

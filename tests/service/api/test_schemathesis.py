@@ -1,7 +1,7 @@
 """Schemathesis against the real app (uvicorn on loopback, SQLite with seeded items), with no
 token and with a token of every role: no request may end in a 5xx, and every response must match
 what the OpenAPI document says of it (JSON schema, content type). Bounded: a few hundred cases,
-well under a minute. ``bench/fuzz/http.py`` runs the same for longer, on PostgreSQL too."""
+well under a minute. ``bench/fuzz/rest_api.py`` runs the same for longer, on PostgreSQL too."""
 
 from __future__ import annotations
 
