@@ -32,6 +32,7 @@ from bench.deid.measure import (  # noqa: E402
     report_texts,
 )
 from service.phi import scrub  # noqa: E402
+from service.phi.guard import identifiers_in  # noqa: E402
 from tests.support.phi_canaries import (  # noqa: E402
     Canary,
     KnownPatient,
@@ -147,6 +148,16 @@ def main() -> None:
             f"  {name:<18} cases with known ids {known.rate() * 100:6.2f}   "
             f"needing them {needs.rate() * 100:6.2f}   stretch {stretch.rate() * 100:6.2f}"
         )
+
+    guarded = [c for c in every if c.known is not None]
+    refused = sum(
+        bool(identifiers_in([{"role": "user", "content": c.text}], known_identifiers(c)))
+        for c in guarded
+    )
+    print(
+        f"\negress guard: unscrubbed texts of the {len(guarded)} canaries with known identifiers "
+        f"refused {refused}/{len(guarded)} (target: all)"
+    )
 
     print(
         "\nheld-out canaries (bench/deid/heldout_canaries.py, written without seeing the filter; "
