@@ -14,7 +14,7 @@ OperationOutcome and store nothing. Parsing and storing run in a worker thread: 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
@@ -34,11 +34,19 @@ from fhir_adapter.reports import (
     require_type,
     with_version,
 )
+from service import metrics
 from service.api.auth import require_roles
 from service.api.deps import components
 from service.api.errors import where_it_failed
 from service.components import Components
-from service.ingest import Outcome, ReceivedReport, ingest, ingest_many, store_report
+from service.ingest import (
+    IngestResult,
+    Outcome,
+    ReceivedReport,
+    ingest,
+    ingest_many,
+    store_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +135,18 @@ async def _handle(request: Request, work: Callable[[Components, bytes], Response
         return fhir_response(outcome, 503, {"Retry-After": "5"})
 
 
+def _count(results: Iterable[IngestResult]) -> None:
+    """``radqc_received_total{source="fhir"}``, once the reports are committed (issue 14: it
+    counted DICOM objects only)."""
+    for result in results:
+        metrics.RECEIVED.labels(source="fhir", outcome=result.outcome.value).inc()
+
+
 def _store(
     comps: Components, received: ReceivedReport, resource: dict[str, Any], base: str
 ) -> Response:
     result = ingest(comps.db, store_report, received, comps.queue_options)
+    _count([result])
     # the report id is the sender's and may carry an accession or patient number: not logged
     log.info(
         "DiagnosticReport: %s (version %d, item %d)", result.outcome, result.version, result.item_id
@@ -221,6 +237,7 @@ async def receive_bundle(request: Request) -> Response:
                 ingest(comps.db, store_report, received, comps.queue_options)
                 for received in parsed.reports
             ]
+        _count(results)
         log.info(
             "%s Bundle: %d entries, %d reports stored or unchanged",
             parsed.kind,

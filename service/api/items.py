@@ -210,15 +210,23 @@ def list_items(
     _principal: Reader,
     filters: Filters,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description=f"page size (default {DEFAULT_LIMIT}); with csv, "
+            "the most rows to export (default: every matching item)",
+        ),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"],
-        Query(description="csv: every matching item (cursor and limit are ignored)"),
+        Query(description="csv: every matching item, newest first (the cursor is ignored)"),
     ] = "json",
 ) -> ItemPage | StreamingResponse:
     db = components(request).db
     if format == "csv":
-        return csv_response(db, filters)
+        return csv_response(db, filters, limit)
     start = None
     if cursor is not None:
         try:
@@ -228,7 +236,7 @@ def list_items(
                 http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor from a previous page"
             ) from exc
     with db.reader() as session:
-        return read_page(session, filters, start, limit)
+        return read_page(session, filters, start, limit or DEFAULT_LIMIT)
 
 
 @router.get(
@@ -289,31 +297,35 @@ def csv_row(item: Item) -> list[str]:
     return [_cell(value) for value in values]
 
 
-def csv_lines(db: Database, filters: ItemFilters, batch: int = CSV_BATCH) -> Iterator[str]:
-    """The header, then every matching item, one short read transaction per batch."""
+def csv_lines(
+    db: Database, filters: ItemFilters, limit: int | None = None, batch: int = CSV_BATCH
+) -> Iterator[str]:
+    """The header, then every matching item (at most ``limit``), one short read transaction
+    per batch."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     start: pagination.Position | None = None
     exported = 0
     while True:
+        size = batch if limit is None else min(batch, limit - exported)
         with db.reader() as session:
-            rows = session.scalars(page_query(filters, start, batch)).all()
+            rows = session.scalars(page_query(filters, start, size)).all()
             writer.writerows(csv_row(row) for row in rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
         exported += len(rows)
-        if len(rows) < batch:
+        if len(rows) < size or exported == limit:
             log.info("CSV export of %d items finished", exported)
             return
         start = pagination.Position.of(rows[-1])
 
 
-def csv_response(db: Database, filters: ItemFilters) -> StreamingResponse:
+def csv_response(db: Database, filters: ItemFilters, limit: int | None) -> StreamingResponse:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(
-        csv_lines(db, filters),
+        csv_lines(db, filters, limit),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="radqc-items-{stamp}.csv"'},
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from service.config import Settings
@@ -146,6 +147,23 @@ def test_resent_report_is_not_stored_again_and_changed_text_is_a_new_version(
         assert (latest.status, latest.text.endswith("effusion.")) == ("amended", True)
         items = session.scalars(select(Item).order_by(Item.id)).all()
         assert [i.report_version for i in items] == [1, 2]
+
+
+def _received(outcome: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "radqc_received_total", {"source": "fhir", "outcome": outcome}
+    )
+    return sample or 0.0
+
+
+def test_received_reports_are_counted_by_outcome(service: Service) -> None:
+    """Issue 14: radqc_received_total counted DICOM objects only."""
+    before = {o: _received(o) for o in ("created", "duplicate", "new_version")}
+    service.put("count-1", plain(TEXT))
+    service.put("count-1", plain(TEXT))
+    service.put("count-1", plain(TEXT + "\nADDENDUM: none.", status="amended"))
+    after = {o: _received(o) - before[o] for o in before}
+    assert after == {"created": 1, "duplicate": 1, "new_version": 1}
 
 
 def test_the_stored_json_is_the_body_as_received(service: Service) -> None:

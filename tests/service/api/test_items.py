@@ -327,7 +327,7 @@ def _csv(response: httpx.Response) -> list[dict[str, str]]:
 
 
 def test_csv_export(client: httpx.Client, comps: Components, scenario: dict[str, int]) -> None:
-    response = client.get("/api/v1/items", params={"format": "csv", "limit": 2})
+    response = client.get("/api/v1/items", params={"format": "csv"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     disposition = response.headers["content-disposition"]
@@ -367,6 +367,9 @@ def test_csv_export(client: httpx.Client, comps: Components, scenario: dict[str,
     ]
     bad = client.get("/api/v1/items", params={"format": "csv", "code": "nope"})
     assert bad.status_code == 422
+    # issue 14: the limit was ignored; it is the most rows to export, newest first
+    first_two = _csv(client.get("/api/v1/items", params={"format": "csv", "limit": 2}))
+    assert [int(row["id"]) for row in first_two] == [scenario[n] for n in NEWEST_FIRST[:2]]
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(
