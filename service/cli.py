@@ -1,5 +1,6 @@
-"""The ``radqc`` command: ``serve | api | listen | worker | migrate | evaluate | sample | export``
-(and the champion/challenger commands of :mod:`service.loop.commands`).
+"""The ``radqc`` command: the service's parts (``serve``, ``api``, ``listen``, ``worker``,
+``migrate``), the audit loop (``evaluate``, ``sample``, ``drift``, ``export``) and the
+champion/challenger commands of :mod:`service.loop.commands`.
 
 ``serve`` runs everything on one machine: the HTTP API and the DICOM listener in this process,
 and ``RADQC_WORKERS`` worker processes that it restarts if they die. SIGTERM or Ctrl-C shuts
@@ -390,7 +391,11 @@ COMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="radqc", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="radqc",
+        description="Quality control of chest X-rays and radiology reports: run a part of the "
+        "service, or a command of the audit loop (every command is listed below).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_fn, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
