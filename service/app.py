@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from dicom_listener.server import StorageSCP
 from fhir_adapter import routes_observations, routes_reports
@@ -83,7 +84,10 @@ def build_api(components: Components) -> FastAPI:
         record_at_startup(components.db, components.settings)
         yield
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package, not a CDN: /docs works on a hospital network
+    # without internet (issue 14).
+    app = FastAPIOffline(
+        redoc_url=None,  # ReDoc still fetches its logo from a CDN: /docs only
         title="radqc",
         version=VERSION,
         lifespan=lifespan,
