@@ -84,7 +84,7 @@ def build_api(components: Components) -> FastAPI:
         record_at_startup(components.db, components.settings)
         yield
 
-    # Swagger UI and ReDoc served from the package, not a CDN: /docs works on a hospital network
+    # Swagger UI served from the package, not a CDN: /docs works on a hospital network
     # without internet (issue 14).
     app = FastAPIOffline(
         redoc_url=None,  # ReDoc still fetches its logo from a CDN: /docs only
