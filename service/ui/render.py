@@ -43,10 +43,24 @@ class Rendered:
     value_range: tuple[float, float]
 
 
+class NoPixelData(ValueError):
+    """The stored object has no pixel data (a header-only or dose-report object)."""
+
+
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def placeholder_png(size: int = 256) -> bytes:
+    """A plain dark square the page shows where an object has no pixels to render."""
+    return _png(Image.new("L", (size, size), 40))
+
+
 def render_png(
     path: Path, window: Window | None = None, *, invert: bool = False, max_side: int = MAX_SIDE
 ) -> Rendered:
     dataset = pydicom.dcmread(path, force=True)
+    if not any(keyword in dataset for keyword in _PIXEL_KEYWORDS):
+        raise NoPixelData("the object has no pixel data")
     pixels = np.asarray(dataset.pixel_array)
     if pixels.ndim == 3 and pixels.shape[-1] in (3, 4):  # colour (e.g. secondary capture)
         return _colour(pixels, max_side)

@@ -25,7 +25,7 @@ from service.errors import InvalidInputError
 from service.loop.models import EvaluationRun
 from service.taxonomy import CODES, codes_for
 from service.ui import plots
-from service.ui.render import Window, render_png
+from service.ui.render import NoPixelData, Window, placeholder_png, render_png
 from service.ui.session import AUDIT_ROLES, LoginRequired, login_redirect, principal
 from service.ui.worklist import WorklistFilters, item_page, next_pending, worklist
 
@@ -158,6 +158,12 @@ def item_image(
     window = Window(center, width) if center is not None and width is not None else None
     try:
         rendered = render_png(comps.files.path(page.item.instance.path), window, invert=invert)
+    except NoPixelData:  # a header-only object: a placeholder, not an error (issue 14)
+        return Response(
+            placeholder_png(),
+            media_type="image/png",
+            headers={"Cache-Control": "private, max-age=300", "X-No-Pixel-Data": "true"},
+        )
     except InvalidInputError:
         raise
     except Exception as exc:  # pydicom/Pillow: a file that cannot be decoded here

@@ -208,6 +208,17 @@
       const url = "/ui/items/" + itemId + "/image.png" + (params.toString() ? "?" + params : "");
       if (first) {
         fetch(url, { credentials: "same-origin" }).then((r) => {
+          if (r.headers.get("X-No-Pixel-Data")) {  // a header-only object: nothing to window
+            document.querySelectorAll(".controls input, .controls button")
+              .forEach((c) => { c.disabled = true; });
+            image.alt = "this object has no pixel data";
+            const note = document.createElement("p");
+            note.id = "no-pixels";
+            note.textContent = "This object has no pixel data: only its header was received.";
+            image.closest(".canvas").before(note);
+            image.dataset.ready = "1";
+            return;
+          }
           const range = (r.headers.get("X-Value-Range") || "0,255").split(",").map(Number);
           defaults = { c: Number(r.headers.get("X-Window-Center")), w: Number(r.headers.get("X-Window-Width")) };
           const span = Math.max(range[1] - range[0], 1);
