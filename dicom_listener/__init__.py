@@ -1,5 +1,2 @@
-"""DICOM Storage SCP adapter: turns C-STORE requests into received objects."""
-
-from dicom_listener.server import StorageSCP
-
-__all__ = ["StorageSCP"]
+"""DICOM networking: the pynetdicom Storage SCP (``dicom_listener.server.StorageSCP``) turns
+C-STORE requests into received objects for the core."""

@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from service.config import load_settings
-from service.models import Base
+from service.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _url() -> str:

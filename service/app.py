@@ -27,9 +27,10 @@ from service.api.headers import SecurityHeaders
 from service.components import Components
 from service.config import Settings
 from service.db import Database
-from service.engines.llm.factory import build_stage, llm_kinds
-from service.engines.llm.stage import JOB_KIND as LLM_JOB
+from service.engines.llm.factory import llm_kinds
 from service.engines.rules import RulesEngine, StudyRulesEngine
+from service.llm_stage import JOB_KIND as LLM_JOB
+from service.llm_stage import build_stage
 from service.loop.audit import AuditService, observation_status
 from service.loop.champion import LiveEngines
 from service.loop.configs import record_at_startup

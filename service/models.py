@@ -278,8 +278,3 @@ class LLMCall(Base):
     cost: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-# The closed loop's tables live beside the loop's code; importing them here registers them on
-# Base.metadata wherever the models are used (Alembic, the migration test).
-from service.loop import models as _loop_models  # noqa: E402, F401

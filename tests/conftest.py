@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
-from service.models import Base
+from service.tables import metadata
 from tests.support import log_canaries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _truncate(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

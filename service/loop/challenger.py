@@ -26,8 +26,6 @@ from service.config import Settings
 from service.engines.base import Finding, ImageInput, QCInput, ReportInput, StudyInput
 from service.engines.llm.client import PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
-from service.engines.llm.factory import build_stage
-from service.engines.llm.stage import LLMStage
 from service.engines.rules import (
     IMAGE_CHECKS,
     REPORT_CHECKS,
@@ -35,6 +33,7 @@ from service.engines.rules import (
     StudyRulesEngine,
 )
 from service.errors import EngineError
+from service.llm_stage import LLMStage, build_stage
 from service.loop.configs import prompt_unavailable, rules_engine_version, rules_unavailable
 from service.pipeline import Pipeline
 from service.taxonomy import Kind

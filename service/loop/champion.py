@@ -34,7 +34,7 @@ from service import queue
 from service.config import Settings
 from service.db import Database
 from service.engines.base import Engine, StudyEngine
-from service.engines.llm.stage import LLMStage
+from service.llm_stage import LLMStage
 from service.loop.challenger import configured_rules, llm_kinds_of, llm_stage
 from service.loop.configs import EngineRegistry, settings_fingerprint
 from service.loop.models import EngineConfig

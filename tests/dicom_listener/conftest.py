@@ -16,7 +16,7 @@ from pynetdicom import AE, _config
 from pynetdicom.dsutils import split_dataset
 from sqlalchemy import func, select
 
-from dicom_listener import StorageSCP
+from dicom_listener.server import StorageSCP
 from service.config import Settings
 from service.db import Database
 from service.ingest import QueueOptions

@@ -10,8 +10,8 @@ import pytest
 from pynetdicom import AE
 from pynetdicom.association import Association
 
-from dicom_listener import StorageSCP
 from dicom_listener.contexts import STORAGE_SOP_CLASSES, TRANSFER_SYNTAXES, VERIFICATION
+from dicom_listener.server import StorageSCP
 from service.config import Settings
 from service.db import Database
 from service.errors import RadqcError

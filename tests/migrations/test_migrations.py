@@ -7,14 +7,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from service.migrate import downgrade, upgrade
-from service.models import Base
+from service.tables import metadata
 
 
 def _diff(url: str) -> list[object]:
     engine = create_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     engine.dispose()
     return list(diff)
 
@@ -29,7 +29,7 @@ def _tables(url: str) -> set[str]:
 def test_head_matches_models_and_downgrade_empties(database_url: str) -> None:
     # The fixture's database is already at head (migrated, not created from the models).
     assert _diff(database_url) == []
-    assert {t.name for t in Base.metadata.sorted_tables} <= _tables(database_url)
+    assert {t.name for t in metadata.sorted_tables} <= _tables(database_url)
     downgrade(database_url, "base")
     assert _tables(database_url) <= {"alembic_version"}
     upgrade(database_url)

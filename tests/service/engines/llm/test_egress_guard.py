@@ -16,7 +16,7 @@ from service.db import Database
 from service.engines.base import ReportInput
 from service.engines.llm.client import LLMClient, LLMConfig, PHIRefused
 from service.engines.llm.engine import LLMReportEngine
-from service.engines.llm.stage import JOB_KIND, LLMStage
+from service.llm_stage import JOB_KIND, LLMStage
 from service.models import Item, ItemStatus
 from service.phi.known import KnownIdentifiers, from_fhir
 from service.pipeline import NullPublisher, Pipeline

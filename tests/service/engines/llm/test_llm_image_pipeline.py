@@ -17,8 +17,8 @@ from service import queue
 from service.db import Database
 from service.engines.llm.client import LLMClient, LLMConfig
 from service.engines.llm.engine import LLMImageEngine
-from service.engines.llm.stage import JOB_KIND, LLMStage, Prices
 from service.engines.rules import RulesEngine, StudyRulesEngine
+from service.llm_stage import JOB_KIND, LLMStage, Prices
 from service.models import Item, ItemStatus, Job, LLMCall
 from service.pipeline import NullPublisher, Pipeline
 from service.storage import FileStore

@@ -9,8 +9,9 @@ import pytest
 
 from service.config import load_settings
 from service.engines.llm.client import LLMUnavailable
-from service.engines.llm.factory import build_stage, llm_config
+from service.engines.llm.factory import llm_config
 from service.errors import ConfigurationError
+from service.llm_stage import build_stage
 from service.pipeline import NullPublisher, Pipeline
 from service.storage import FileStore
 from tests.service.engines.support import report_input

@@ -1,4 +1,8 @@
-"""The LLM part of an item as its own durable job (kind ``llm``).
+"""The LLM part of an item as its own durable job (kind ``llm``): a pipeline stage, not an engine.
+
+The engines (:mod:`service.engines.llm`) take a stored input and return findings; this stage
+loads the input, runs the engine, and writes findings, metering and the item's status in one
+transaction. :func:`build_stage` builds it from the settings once at start-up.
 
 Why a separate job: the rules result is written and published at once; the LLM part follows,
 and the item stays ``processing`` until it has run (then ``done``, DESIGN section 4). If the
@@ -21,9 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import metrics
+from service.config import Settings
 from service.engines.base import Finding, ImageInput, ReportInput
-from service.engines.llm.client import Completion, LLMUnavailable, PHIRefused
+from service.engines.llm.client import Completion, LLMClient, LLMUnavailable, PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
+from service.engines.llm.factory import llm_config
 from service.engines.llm.runner import LoopRunner
 from service.findings import flag, replace_findings
 from service.models import Finding as FindingRow
@@ -196,3 +202,37 @@ class LLMStage:
             metrics.LLM_TOKENS.labels(version, "out").inc(call.tokens_out)
             metrics.LLM_COST.labels(version).inc(prices.cost(call.tokens_in, call.tokens_out))
             metrics.LLM_SECONDS.labels(version).observe(call.latency_s)
+
+
+def build_stage(settings: Settings, pipeline: Pipeline) -> LLMStage | None:
+    """The LLM stage for the configured kinds, or None when the LLM is off for both."""
+    report_cfg, image_cfg = llm_config(settings, "report"), llm_config(settings, "image")
+    if report_cfg is None and image_cfg is None:
+        return None
+    report = (
+        LLMReportEngine(
+            LLMClient(report_cfg),
+            mode=settings.llm_report_mode,
+            reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
+        )
+        if report_cfg
+        else None
+    )
+    image = (
+        LLMImageEngine(
+            LLMClient(image_cfg),
+            mode=settings.llm_image_mode,
+            max_side=settings.llm_image_max_side,
+            reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
+        )
+        if image_cfg
+        else None
+    )
+    prices = {
+        kind: Prices(
+            getattr(settings, f"llm_{kind}_price_in_per_1k"),
+            getattr(settings, f"llm_{kind}_price_out_per_1k"),
+        )
+        for kind in ("image", "report")
+    }
+    return LLMStage(pipeline, report_engine=report, image_engine=image, prices=prices)
