@@ -10,8 +10,11 @@ metrics, laterality, sex) is a new module whose ``CHECKS`` are added to the tupl
   the pixel checks (:mod:`.photometric`, :mod:`.orientation`, :mod:`.exposure`,
   :mod:`.geometry`, :mod:`.artifacts`, :mod:`.positioning`) read the decoded image once
   (:mod:`.pixels`) and a lung-field proxy measured on it (:mod:`.lungs`).
-- reports (``ReportInput``, seen through :class:`._report.ReportView`): :mod:`.report_structure`,
-  :mod:`.truncation`, :mod:`.placeholders`.
+- reports (``ReportInput``, seen through :class:`._report.ReportView`): the modules listed in
+  :mod:`.report_checks` (structure, truncation, placeholders, terminology, omission,
+  inconsistency, laterality, sex, measurement, typo and homophones, exam mismatch and views,
+  the headers of the same accession), reading the findings the text names through
+  :mod:`._clinical` and the ordered exam through :mod:`._exam`.
 - studies (``StudyInput``): :mod:`.study`.
 """
 

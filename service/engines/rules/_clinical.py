@@ -44,8 +44,20 @@ _NOT_PLEURAL = (
 )
 
 
+# the radiographic sign of a pneumothorax: a visceral pleural line with no lung markings beyond it
+_PNEUMOTHORAX_SIGN = (
+    r"(?:visceral )?pleural (?:line|edge)[^.;]{0,40}?(?:without|with no|and no|beyond which no|"
+    r"(?:with |and )?absent) "
+    r"(?:lung|vascular|pulmonary|bronchovascular) markings"
+)
+
 CONCEPTS: tuple[Concept, ...] = (
-    _concept("pneumothorax", r"pneumothora(?:x|ces)", acute=True, significant=True),
+    _concept(
+        "pneumothorax",
+        rf"(?:hydro)?pneumothora(?:x|ces)|{_PNEUMOTHORAX_SIGN}",
+        acute=True,
+        significant=True,
+    ),
     _concept(
         "pleural effusion",
         r"(?:pleural )?effusions?",
@@ -65,10 +77,34 @@ CONCEPTS: tuple[Concept, ...] = (
         r"(?:pulmonary |interstitial |alveolar )?edema",
         acute=True,
         significant=True,
+        exclude=r"(?:laryngeal|soft[- ]tissue|subcutaneous|scrotal|bowel wall|cerebral|"
+        r"vasogenic|marrow|bone marrow|periportal|gallbladder wall|pedal|extremity|mucosal|"
+        r"airway|facial|periorbital|labial|penile|muscle|myo\w+) edema",
     ),
     _concept("mass", r"mass(?:es)?", acute=False, significant=True),
     _concept("nodule", r"nodules?|nodular opacit(?:y|ies)", acute=False, significant=True),
     _concept("fracture", r"fractures?", acute=True, significant=True),
+    _concept(
+        "pneumomediastinum",
+        r"pneumomediastinum|widen(?:ed|ing) (?:of the )?(?:superior )?mediastinum",
+        acute=True,
+        significant=True,
+    ),
+    _concept(
+        "adenopathy",
+        r"(?:lymph)?adenopathy|(?:enlarged|bulky) (?:hilar |mediastinal )?lymph nodes?|"
+        r"hilar (?:enlargement|mass(?:es)?)",
+        acute=False,
+        significant=True,
+    ),
+    _concept(
+        "bone lesion",
+        r"(?:lytic|blastic|sclerotic|expansile|destructive|permeative)"
+        r"(?: (?:and|or) (?:lytic|blastic|sclerotic|expansile|destructive))? "
+        r"(?:bone |osseous )?(?:lesions?|process|metasta\w+)",
+        acute=False,
+        significant=True,
+    ),
     _concept(
         "cardiomegaly",
         r"cardiomegaly|enlarged (?:heart|cardiac silhouette)|"
@@ -89,13 +125,23 @@ CONCEPTS: tuple[Concept, ...] = (
 )
 
 _ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS), re.IGNORECASE)
-_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)", re.MULTILINE)  # "0.5 cm" stays
+# a sentence ends at . ! ? (not "0.5 cm") or a line end; also at two spaces before a capital (a
+# sentence whose full stop the dictation lost)
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)", re.MULTILINE)
+_LOST_STOP = re.compile(r"[ \t]{2,}(?=[A-Z])")
 _SIDE = re.compile(r"\b(left|right|bilateral(?:ly)?|both)\b", re.IGNORECASE)
+# "prior" and "previous" name an old process ("prior granulomatous disease"), not a comparison
+# ("since the prior", "previous study")
 _OLD = re.compile(
-    r"\b(?:old|healed|healing|remote|chronic|prior|previous|stable|unchanged|"
-    r"known|again|redemonstrated|postsurgical|postoperative)\b",
+    r"\b(?:old|healed|healing|remote|chronic|stable|unchanged|known|again|redemonstrated|"
+    r"postsurgical|postoperative|persistent|previously (?:noted|seen|described|visualized|"
+    r"demonstrated|identified)|(?<!since )(?<!to )(?<!than )"
+    r"(?:prior|previous)(?! (?:stud|exam|film|radiograph|image|imaging|comparison|chest|"
+    r"CT|x-?ray|examination|one)))\b",
     re.IGNORECASE,
 )
+# a finding called new is not old, whatever else the sentence says ("new since the prior")
+_NEW = re.compile(r"\b(?<!no )(?:new|newly|interval development|developed)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +175,12 @@ def _sentences(text: str, span: Span) -> list[tuple[int, int]]:
             continue
         if found and re.fullmatch(r"\s*,?\s*\d{1,2}\.", chunk):
             continue
-        found.append((span.start + match.start(), span.start + match.end()))
+        start = span.start + match.start()
+        for lost in _LOST_STOP.finditer(chunk):
+            if chunk[: lost.start()].strip():
+                found.append((start, span.start + match.start() + lost.start()))
+                start = span.start + match.start() + lost.start()
+        found.append((start, span.start + match.end()))
     return found
 
 
@@ -137,13 +188,20 @@ _BOTH = re.compile(r"\b(?:right and left|left and right)\b", re.IGNORECASE)
 
 
 def side_of(sentence: str, start: int, end: int) -> str | None:
-    """The side nearest to the term within its sentence (before it preferred); "right and
-    left" just before the term is bilateral."""
+    """The side nearest to the term within its sentence (before it preferred: a side after it
+    must be much closer); "right and left" just before the term is bilateral."""
     if _BOTH.search(sentence, max(0, start - 40), start):
         return "bilateral"
     best: tuple[int, str] | None = None
     for match in _SIDE.finditer(sentence, max(0, start - 200), end + 200):
-        distance = start - match.end() if match.end() <= start else 2 * (match.start() - end)
+        # a side after the term ("effusion on the right") counts when none is close before it:
+        # "right base opacity and left atelectasis" gives the opacity to the right
+        if match.end() <= start:
+            distance = start - match.end()
+        elif match.start() >= end:
+            distance = 3 * (match.start() - end) + 20
+        else:
+            distance = 0  # inside the term: "pleural line at the left apex without markings"
         if distance < 0:
             continue
         word = match.group(1).lower()
@@ -159,7 +217,7 @@ def _mentions(view: ReportView, span: Span) -> list[Mention]:
         sentence = view.text[s_start:s_end]
         if _ANY_CONCEPT.search(sentence) is None:
             continue
-        old = _OLD.search(sentence) is not None
+        old = _OLD.search(sentence) is not None and _NEW.search(sentence) is None
         for concept in CONCEPTS:
             if concept.exclude is not None and concept.exclude.search(sentence):
                 continue
@@ -201,3 +259,36 @@ def main_spans(view: ReportView) -> list[Span]:
     """The findings and impression sections, or the whole body of an unstructured report."""
     spans = view.named(FINDINGS_NAMES | IMPRESSION_NAMES)
     return spans or [s for s in view.sections if s.name in {"body", "preamble"}]
+
+
+# an impression that calls the study normal or free of acute disease
+NORMAL_IMPRESSION = re.compile(
+    r"\b(?:no (?:acute|active|acute or active|active or acute) (?:radiographic |chest |"
+    r"(?:cardio ?pulmonary|cardiac or pulmonary|pulmonary|intrathoracic|osseous|thoracic|"
+    r"preoperative) )*(?:abnormalit(?:y|ies)|disease|process|findings?|pathology|changes?)|"
+    r"negative for acute (?:cardio ?pulmonary |pulmonary |intrathoracic )?"
+    r"(?:abnormalit(?:y|ies)|disease|process|findings?)|"
+    r"normal (?:chest|study|examination|exam|radiograph)|negative (?:chest|study|examination|exam)|"
+    r"no (?:radiographic )?evidence of (?:acute |active )?(?:cardio ?pulmonary )?disease|"
+    r"unremarkable (?:chest|study|examination|exam))\b",
+    re.IGNORECASE,
+)
+# "the lungs are clear": a normal statement about the airspaces ("clear of consolidation")
+CLEAR_LUNGS = re.compile(
+    r"\b(?:(?:the )?lungs (?:are|remain) clear|clear lungs)\b(?![^.]{0,40}\bexcept)",
+    re.IGNORECASE,
+)
+AIRSPACE = frozenset({"consolidation", "pneumonia", "infiltrate"})
+# the findings for which an impression of "no acute abnormality" is a contradiction, not an
+# omission (DESIGN §4 boundaries)
+ACUTE_FOR_NORMAL = frozenset(
+    {
+        "pneumothorax",
+        "consolidation",
+        "pneumonia",
+        "pulmonary edema",
+        "fracture",
+        "pneumoperitoneum",
+        "pneumomediastinum",
+    }
+)

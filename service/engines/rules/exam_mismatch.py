@@ -1,14 +1,18 @@
 """``report.exam_mismatch``: content that does not fit the ordered exam (DESIGN §4).
 
-The exam's modality, body region and contrast come from its code and display ("XR CHEST 2V",
-"CT ABDOMEN PELVIS W CONTRAST", LOINC 36643-5). The text is compared on three axes:
+The exam's modality, body region and contrast come from its code and display (:mod:`._exam`).
+The text is compared on three axes (the views, a fourth, are in :mod:`.exam_views`):
 
 - region: the anatomy the findings describe (distinct terms per region); a mismatch needs none
   of the exam region's terms and three or more of another region's (five for a neighbouring
-  region: an abdominal report may mention the lung bases);
-- modality: technique wording ("axial CT images", "T2-weighted", "sonographic", "PA and lateral
-  views") that belongs to another modality, outside recommendations and comparisons;
-- contrast: a contrast phase in a non-contrast exam, or "without contrast" in a contrast exam.
+  region that the exam shows in part: an abdominal CT the lung bases, a shoulder film the upper
+  chest);
+- modality: technique wording that belongs to another modality ("axial CT images",
+  "multiplanar", "T2-weighted", "sonographic", "color Doppler", "Tc-99m", "PA and lateral
+  views"), outside recommendations and comparisons;
+- contrast: contrast given (intravenous or iodinated contrast, gadolinium, an arterial or portal
+  venous phase) in a plain radiograph or a non-contrast exam, or "without contrast" in a contrast
+  exam.
 """
 
 from __future__ import annotations
@@ -16,147 +20,187 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from service.engines.base import Evidence, Finding
+from service.engines.base import Finding
 from service.engines.rules._clinical import main_spans, sentences
+from service.engines.rules._exam import contrast_ordered, exam_evidence, exam_text, modality
 from service.engines.rules._findings import finding, text_evidence
 from service.engines.rules._report import ReportView, per_view
 from service.taxonomy import Severity
 
 CODE = "report.exam_mismatch"
-LOINC: dict[str, str] = {
-    "36643-5": "XR CHEST 2 VIEWS",
-    "36554-4": "XR CHEST 1 VIEW",
-    "30745-4": "XR CHEST 2 VIEWS",
-    "24627-2": "CT CHEST",
-    "36813-4": "CT ABDOMEN AND PELVIS W CONTRAST",
-    "30799-1": "CT HEAD WO CONTRAST",
-    "24590-2": "MR BRAIN",
-    "24558-9": "US ABDOMEN",
-}
-_MODALITY = {
-    "XR": r"\b(?:XR|X-?RAY|RADIOGRAPH\w*|DX|CR|PLAIN FILM|CXR)\b",
-    "CT": r"\b(?:CT|CTA|COMPUTED TOMOGRAPHY|CAT SCAN)\b",
-    "MR": r"\b(?:MR|MRI|MRA|MAGNETIC RESONANCE)\b",
-    "US": r"\b(?:US|ULTRASOUND|SONOGRA\w*|DOPPLER|ECHO\w*)\b",
-}
 _TECHNIQUE = {
     "CT": r"\b(?:helical|spiral|multidetector|MDCT)\b[^.]{0,40}\b(?:images?|CT|scans?|"
-    r"sections?|slices?)\b|\baxial CT\b|\bCT (?:of|scan of|images of)\b|\bHounsfield\b|"
-    r"\bcomputed tomograph",
+    r"sections?|slices?)\b|\baxial (?:CT )?(?:images?|sections?|slices?)\b|"
+    r"\bCT (?:of|scan of|images of)\b|\bHounsfield\b|\bcomputed tomograph|"
+    r"\b(?:coronal|sagittal)(?: and (?:coronal|sagittal))? reformat\w*|"
+    r"\bmultiplanar (?:reformat\w*|reconstruct\w*)|\bslice thickness\b|\bDLP\b|\bCTDI",
     "MR": r"\bT[12][- ]weighted\b|\bFLAIR\b|\bgadolinium\b|\bdiffusion[- ]weighted\b|"
-    r"\bMRI (?:of|scan)\b|\bmagnetic resonance\b",
-    "US": r"\b(?:sonographic\w*|hypoechoic|hyperechoic|anechoic|echogenic\w*|transducer|"
-    r"ultrasound (?:of|examination))\b",
+    r"\bMRI (?:of|scan)\b|\bmagnetic resonance\b|\bmulti-?sequence\b|\bsequences\b|"
+    r"\bMR (?:images?|imaging)\b|\bfat[- ](?:saturated|suppressed)\b|\bSTIR\b",
+    "US": r"\b(?:sonographic\w*|sonography|hypoechoic|hyperechoic|anechoic|echogenic\w*|"
+    r"transducer|ultrasound (?:of|examination|images?)|gr[ae]y[- ]?scale|"
+    r"(?:color|colour|spectral|power) (?:flow )?Doppler|real[- ]time (?:imaging|images))\b",
+    "NM": r"\b(?:Tc-?99m|99m-?Tc|technetium|radiotracer|radiopharmaceutical|radionuclide|"
+    r"scintigra\w+|SPECT|FDG|F-18|gamma camera|MAA|sestamibi|mCi|MBq|SUV(?:max)?)\b",
     "XR": r"\b(?:(?:PA|AP|frontal|lateral|oblique)(?: and lateral)? (?:views?|radiographs?)|"
     r"radiographs? of)\b",
 }
+# techniques an exam of the key's modality may describe besides its own
+_COMPATIBLE = {
+    "NM": {"CT"},  # PET/CT and SPECT/CT: the CT is for attenuation correction and anatomy
+    "CT": {"NM"},
+    "RF": {"XR"},
+    "MG": {"XR", "US"},
+}
 _REGION_EXAM = {
-    "chest": r"CHEST|THORA\w*|LUNG|CXR|RIB",
-    "abdomen": r"ABD\w*|PELVI\w*|LIVER|KIDNEY|RENAL",
+    "chest": r"CHEST|THORA\w*|LUNG|CXR|RIBS?",
+    "abdomen": r"ABD\w*|LIVER|KIDNEYS?|RENAL|KUB",
+    "pelvis": r"PELVI\w*|TRANSVAGINAL|UTERUS|OVAR\w*|BLADDER",
     "head": r"HEAD|BRAIN|SKULL|CRAN\w*",
-    "spine": r"SPINE|LUMBAR|CERVICAL|THORACIC SPINE|L-SPINE|C-SPINE",
+    "spine": r"SPINE|LUMBAR|CERVICAL|L-SPINE|C-SPINE|T-SPINE|SACRUM|COCCYX",
     "knee": r"KNEE",
     "shoulder": r"SHOULDER",
 }
 _REGION_TERMS = {
     "chest": r"lungs?|pleural|mediastin\w+|cardiac silhouette|cardiomediastinal|hilar|hila|"
     r"costophrenic|pneumothorax|hemithorax|pulmonary|heart|cardiac|cardiomegaly|aort\w+|"
-    r"hemidiaphragms?|thoracic|ribs?|atelectasis|airspace|effusions?",
+    r"hemidiaphragms?|thoracic|ribs?|atelectasis|airspace|effusions?|lobes?|infiltrates?|"
+    r"pneumonia|vascularity|vasculature|cardiothymic|granulomas?|emphysema|diaphragms",
     "abdomen": r"liver|spleen|pancreas|kidneys?|gallbladder|bowel|adrenals?|appendix|"
-    r"hepatic|splenic|renal|ascites|bladder",
+    r"hepatic|splenic|renal|ascites",
+    "pelvis": r"uterus|uterine|ovar(?:y|ies|ian)|adnexa\w*|endometri\w+|bladder|"
+    r"pubic symphysis|acetabul\w+|sacroiliac",
     "head": r"brain|ventricles|sulci|intracranial|cerebral|cerebell\w+|gray[- ]white|"
     r"midline shift|calvari\w+|basal ganglia",
-    "spine": r"vertebral bod\w+|disc (?:space|height|bulge|herniation)|thecal sac|"
-    r"neural foramin\w+|spinal canal|spinous process\w*|facet joints?",
+    "spine": r"vertebra\w*|dis[ck]s?|dis[ck] (?:space|height|bulge|herniation)|thecal sac|"
+    r"neural foramin\w+|neuro ?foram\w+|spinal canal|central canal|spinous process\w*|"
+    r"facet joints?|spine|spondyl\w+|[CTL]\d-\d",
     "knee": r"menisc\w+|cruciate|patella\w*|tibial plateau|femoral condyles?",
     "shoulder": r"rotator cuff|glenohumeral|acromi\w+|supraspinatus|glenoid|humeral head",
 }
-_REGION_REGEX = {
+_OWN_REGION = {
     name: re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
     for name, pattern in _REGION_TERMS.items()
 }
-_TECHNIQUE_REGEX = {name: re.compile(p, re.IGNORECASE) for name, p in _TECHNIQUE.items()}
-# per exam modality: one pattern for every other modality's technique, so that a sentence
-# without any is read once (the patterns have no groups, so the alternation is exact)
-_OTHER_TECHNIQUE = {
-    name: re.compile("|".join(f"(?:{p})" for n, p in _TECHNIQUE.items() if n != name), re.I)
-    for name in _TECHNIQUE
-}
-_NEIGHBOURS = {
-    "chest": {"abdomen", "spine", "shoulder"},
-    "abdomen": {"chest", "spine"},
-    "spine": {"abdomen", "chest"},
-}
-_ASIDE = re.compile(
-    r"\b(?:recommend\w*|suggest\w*|consider\w*|compar\w*|prior|previous|correlat\w*|follow[- ]?up|"
-    r"further evaluation|if clinically|could|may be|dated|outside|however|same day|also)\b",
+# every region's terms in one pattern, one named group per region: the text is read once
+_REGION_REGEX = re.compile(
+    "|".join(rf"(?P<{name}>\b(?:{pattern})\b)" for name, pattern in _REGION_TERMS.items()),
     re.IGNORECASE,
 )
+_TECHNIQUE_REGEX = {name: re.compile(p, re.IGNORECASE) for name, p in _TECHNIQUE.items()}
+# per exam modality: one pattern for every technique it may not describe, so that a sentence
+# without any is read once (the patterns have no groups, so the alternation is exact)
+_OTHER_TECHNIQUE = {
+    name: re.compile(
+        "|".join(
+            f"(?:{p})"
+            for n, p in _TECHNIQUE.items()
+            if n != name and n not in _COMPATIBLE.get(name, set())
+        ),
+        re.I,
+    )
+    for name in (*_TECHNIQUE, "RF", "MG")
+}
+# regions an exam shows in part: the text may describe them at some length
+_NEIGHBOURS = {
+    "chest": {"abdomen", "spine", "shoulder"},
+    "abdomen": {"chest", "spine", "pelvis"},
+    "pelvis": {"abdomen", "spine"},
+    "spine": {"abdomen", "pelvis"},
+}
+# regions an exam shows whole or in part, so that the text may describe them at any length: a
+# shoulder film shows the upper chest, and chest and shoulder are often reported together
+_SEEN = {"shoulder": {"chest"}}
+_THORACIC_SPINE = re.compile(r"\bTHORACIC|T-SPINE|DORSAL\b", re.IGNORECASE)
+_ASIDE = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|consider\w*|compar\w*|prior|previous|correlat\w*|follow[- ]?up|"
+    r"further evaluation|if clinically|if not|could|would|should|may be|dated|outside|however|"
+    r"same day|also)\b",
+    re.IGNORECASE,
+)
+# contrast given: the agent, its route or its phases
 _CONTRAST_GIVEN = re.compile(
-    r"\b(?:(?:with|after|following|post)[- ](?:the )?(?:administration of )?(?:intravenous |IV "
-    r"|oral )?contrast|contrast[- ]enhanced|post[- ]?contrast|(?:arterial|portal venous|delayed|"
-    r"nephrographic) phase)\b",
+    r"\b(?:(?:intravenous|IV|iodinated|low[- ]osmolar) (?:\w+ ){0,2}contrast|contrast[- ]enhanced|"
+    r"post[- ]?contrast|(?:with|after|following) (?:the )?(?:administration of )?(?:\w+ ){0,3}"
+    r"contrast|administration of (?:\w+ ){0,4}contrast|contrast (?:bolus|material was|was "
+    r"(?:given|administered|injected))|gadolinium|gadobutrol|gadoterate|(?:enhanced|dynamic) "
+    r"sequences|(?:arterial|portal venous|venous|delayed|nephrographic|excretory|equilibrium) "
+    r"phases?|(?:omnipaque|isovue|visipaque|iohexol|iopamidol|iodixanol|optiray|magnevist|"
+    r"gadavist|dotarem|multihance|eovist))\b",
+    re.IGNORECASE,
+)
+# not given now: denied, or contrast left over from an earlier study
+_NO_CONTRAST_GIVEN = re.compile(
+    r"\b(?:(?:without|no|non|prior to|before|pre)[- ](?:\w+ ){0,4}contrast|contrast (?:was|is) "
+    r"not|(?:consistent|"
+    r"compatible) with|retained|residual|excreted|opacifi\w+)\b",
+    re.IGNORECASE,
+)
+_CONTRAST_WORD = re.compile(
+    r"contrast|gadolin|gado|enhanced|unenhanced|phase|omnipaque|isovue|visipaque|iohexol|"
+    r"iopamidol|iodixanol|optiray|magnevist|gadavist|dotarem|multihance|eovist",
     re.IGNORECASE,
 )
 _CONTRAST_NONE = re.compile(
     r"\b(?:without (?:intravenous |IV |oral )?contrast|non[- ]?contrast|unenhanced)\b",
     re.IGNORECASE,
 )
-_EXAM_WITH = re.compile(r"\b(?:W|WITH|W/)\s*(?:IV\s*)?(?:CONTRAST|CON)\b|\bCTA\b", re.IGNORECASE)
-_EXAM_WITHOUT = re.compile(
-    r"\b(?:WO|W/O|WITHOUT|NON)[- ]?(?:IV\s*)?(?:CONTRAST|CON)\b", re.IGNORECASE
-)
 
 
-def exam_text(view: ReportView) -> str:
-    code = view.item.exam_code or ""
-    display = view.item.exam_display or ""
-    return f"{display} {LOINC.get(code, '')}".upper().strip()
+def _region(exam: str) -> str | None:
+    found = {name for name, p in _REGION_EXAM.items() if re.search(rf"\b(?:{p})\b", exam)}
+    if "spine" in found and len(found) > 1 and not re.search(r"\bSPINE\b", exam):
+        found.discard("spine")  # "CT CHEST ... THORACIC" is a chest exam
+    if found == {"abdomen", "pelvis"}:
+        return "abdomen"
+    return found.pop() if len(found) == 1 else None
 
 
-def _first(patterns: dict[str, str], text: str) -> set[str]:
-    return {key for key, pattern in patterns.items() if re.search(pattern, text, re.IGNORECASE)}
-
-
-def _exam_evidence(view: ReportView) -> Evidence:
-    return {
-        "field": "exam",
-        "code": view.item.exam_code,
-        "value": (view.item.exam_display or "")[:64],
-    }
+def _neighbours(region: str, exam: str) -> set[str]:
+    allowed = set(_NEIGHBOURS.get(region, set()))
+    if region == "spine" and _THORACIC_SPINE.search(exam):
+        allowed.add("chest")
+    return allowed
 
 
 def check_region(view: ReportView) -> list[Finding]:
-    regions = _first(_REGION_EXAM, exam_text(view))
-    if len(regions) != 1:
+    exam = exam_text(view)
+    region = _region(exam)
+    if region is None:
         return []
-    (region,) = regions
-    body = [(s, view.text[s.start : s.end]) for s in main_spans(view)]
+    spans = main_spans(view)
+    own = _OWN_REGION[region]
+    if any(own.search(view.text, span.start, span.end) for span in spans):
+        return []  # the usual case: the text describes the region ordered
     seen: dict[str, set[str]] = {}
     first: dict[str, tuple[str, int, int]] = {}
-    for span, text in body:
-        for name, regex in _REGION_REGEX.items():
-            for m in regex.finditer(text):
-                seen.setdefault(name, set()).add(m.group(0).lower())
-                first.setdefault(name, (span.name, span.start + m.start(), span.start + m.end()))
-    if seen.get(region):
-        return []
-    allowed = _NEIGHBOURS.get(region, set())
-    other = [n for n, terms in seen.items() if len(terms) >= (5 if n in allowed else 3)]
+    for span in spans:
+        for m in _REGION_REGEX.finditer(view.text, span.start, span.end):
+            name = m.lastgroup or ""
+            seen.setdefault(name, set()).add(m.group(0).lower())
+            first.setdefault(name, (span.name, m.start(), m.end()))
+    allowed = _neighbours(region, exam)
+    other = [
+        n
+        for n, terms in seen.items()
+        if n not in _SEEN.get(region, set()) and len(terms) >= (5 if n in allowed else 3)
+    ]
     if not other:
         return []
     name = max(other, key=lambda n: len(seen[n]))
     section, start, end = first[name]
     message = (
         f"The report describes the {name} ({', '.join(sorted(seen[name])[:4])}) but the exam is "
-        f"'{exam_text(view)[:40]}'; check the exam or the report."
+        f"'{exam[:40]}'; check the exam or the report."
     )
-    evidence = [text_evidence(section, view.text, start, end), _exam_evidence(view)]
+    evidence = [text_evidence(section, view.text, start, end), exam_evidence(view)]
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.85)]
 
 
-@per_view  # two checks read them
-def _technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
+@per_view  # several checks read them
+def technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
+    """The sentences that may describe how the exam was done: the exam and technique
+    sections and the findings, without recommendations and comparisons."""
     return _find_technique_sentences(view)
 
 
@@ -171,53 +215,62 @@ def _find_technique_sentences(view: ReportView) -> list[tuple[str, int, int]]:
 
 
 def check_modality(view: ReportView) -> list[Finding]:
-    modalities = _first(_MODALITY, exam_text(view))
-    if len(modalities) != 1:
+    ordered = modality(exam_text(view))
+    if ordered is None:
         return []
-    (modality,) = modalities
-    any_other = _OTHER_TECHNIQUE.get(modality)
-    for section, start, end in _technique_sentences(view):
+    any_other = _OTHER_TECHNIQUE[ordered]
+    if any_other.search(view.text) is None:
+        return []  # no other modality's technique anywhere: no sentence to read
+    own = _TECHNIQUE_REGEX.get(ordered)
+    for section, start, end in technique_sentences(view):
         sentence = view.text[start:end]
-        if any_other is not None and any_other.search(sentence) is None:
+        m = any_other.search(sentence)
+        if m is None or (own is not None and own.search(sentence)):
             continue
-        for other, regex in _TECHNIQUE_REGEX.items():
-            if other == modality:
-                continue
-            m = regex.search(sentence)
-            if m is None or _TECHNIQUE_REGEX[modality].search(sentence):
-                continue
-            message = (
-                f"The text describes {other} technique ('{m.group(0)}') but the exam is "
-                f"{modality}; check the exam or the report."
-            )
-            evidence = [
-                text_evidence(section, view.text, start + m.start(), start + m.end()),
-                _exam_evidence(view),
-            ]
-            return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
+        other = next(
+            (n for n, r in _TECHNIQUE_REGEX.items() if n != ordered and r.search(m.group(0))),
+            "another modality's",
+        )
+        message = (
+            f"The text describes {other} technique ('{m.group(0)}') but the exam is "
+            f"{ordered}; check the exam or the report."
+        )
+        evidence = [
+            text_evidence(section, view.text, start + m.start(), start + m.end()),
+            exam_evidence(view),
+        ]
+        return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
     return []
+
+
+def _contrast_given(sentence: str) -> re.Match[str] | None:
+    m = _CONTRAST_GIVEN.search(sentence)
+    if m is None or _NO_CONTRAST_GIVEN.search(sentence):
+        return None
+    return m
 
 
 def check_contrast(view: ReportView) -> list[Finding]:
     exam = exam_text(view)
-    if not exam:
+    ordered = contrast_ordered(exam)
+    if ordered is None or _CONTRAST_WORD.search(view.text) is None:
         return []
-    modality = _first(_MODALITY, exam)
-    without = bool(_EXAM_WITHOUT.search(exam)) or modality == {"XR"}
-    with_contrast = bool(_EXAM_WITH.search(exam)) and not _EXAM_WITHOUT.search(exam)
-    regex = _CONTRAST_GIVEN if without else _CONTRAST_NONE if with_contrast else None
-    if regex is None:
-        return []
-    for section, start, end in _technique_sentences(view):
-        m = regex.search(view.text, start, end)
+    for section, start, end in technique_sentences(view):
+        sentence = view.text[start:end]
+        m = _CONTRAST_NONE.search(sentence) if ordered else _contrast_given(sentence)
         if m is None:
             continue
-        expected = "without contrast" if without else "with contrast"
+        expected = "with contrast" if ordered else "without contrast"
+        if modality(exam) == "XR":
+            expected = "as a plain radiograph (no contrast)"
         message = (
             f"The text says '{m.group(0)}' but the exam is ordered {expected}; check the "
             "protocol or the exam."
         )
-        evidence = [text_evidence(section, view.text, m.start(), m.end()), _exam_evidence(view)]
+        evidence = [
+            text_evidence(section, view.text, start + m.start(), start + m.end()),
+            exam_evidence(view),
+        ]
         return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
     return []
 

@@ -4,8 +4,10 @@ Signals: a finding affirmed in one section and only negated in the other ("small
 effusion" / "no effusion", "no consolidation" / "pneumonia"); a normal statement against the
 finding in the other section ("heart size is normal" / "cardiomegaly", "the lungs are clear" /
 "right lower lobe pneumonia"); and an impression of "no acute abnormality" or "normal chest" over an
-acute finding affirmed in the findings. Old, chronic, stable or uncertain findings never count,
-nor does a negation qualified as "no new" or "no acute" against an old finding.
+acute finding affirmed in the findings; and the same finding graded two or more steps apart
+("trace" / "moderate", "small" / "large", "mild" / "severe"). Old, chronic, stable or uncertain
+findings never count, nor does a negation qualified as "no new" or "no acute" against an old
+finding; "no large effusion" contradicts only a moderate or large one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import re
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding
-from service.engines.rules._clinical import Mention, mentions
+from service.engines.rules._clinical import (
+    ACUTE_FOR_NORMAL,
+    CLEAR_LUNGS,
+    NORMAL_IMPRESSION,
+    Mention,
+    mentions,
+)
 from service.engines.rules._findings import finding, text_evidence
 from service.engines.rules._report import ReportView
 from service.engines.rules.negation import Polarity
@@ -26,26 +34,8 @@ _QUALIFIED = re.compile(
     r"definite|overt|frank|gross|recurrent|increas\w*|worsen\w*)\b",
     re.IGNORECASE,
 )
-_NORMAL = re.compile(
-    r"\b(?:no acute (?:cardiopulmonary |cardiac or pulmonary |pulmonary |intrathoracic |chest |"
-    r"radiographic |osseous )?(?:abnormalit(?:y|ies)|disease|process|findings?|pathology)|"
-    r"normal (?:chest|study|examination|exam|radiograph)|negative (?:chest|study|examination)|"
-    r"no (?:radiographic )?evidence of (?:acute )?(?:cardiopulmonary )?disease)\b",
-    re.IGNORECASE,
-)
-# acute findings an impression of "no acute abnormality" cannot stand beside
-_ACUTE_FOR_NORMAL = frozenset(
-    {
-        "pneumothorax",
-        "consolidation",
-        "pneumonia",
-        "pulmonary edema",
-        "fracture",
-        "pneumoperitoneum",
-    }
-)
-
-
+# "no large effusion" still denies a moderate or large one
+_SIZE_QUALIFIERS = frozenset({"large", "significant", "definite", "overt", "frank", "gross"})
 # findings that stand for one another: "no consolidation" denies "pneumonia"
 _GROUPS = {
     "consolidation": "airspace disease",
@@ -60,10 +50,7 @@ _NORMAL_STATEMENTS = {
         r"silhouette|normal-sized heart)\b",
         re.IGNORECASE,
     ),
-    "airspace disease": re.compile(
-        r"\b(?:(?:the )?lungs (?:are|remain) clear|clear lungs)\b(?![^.]{0,40}\bexcept)",
-        re.IGNORECASE,
-    ),
+    "airspace disease": CLEAR_LUNGS,
 }
 
 
@@ -99,6 +86,17 @@ def _group(name: str) -> str:
     return _GROUPS.get(name, name)
 
 
+def _denies(view: ReportView, negated: Mention, affirmed: list[Mention]) -> bool:
+    """Whether a negation denies what is affirmed: a plain "no effusion" does; a qualified one
+    ("no large effusion", "no new consolidation") only a finding graded moderate or more."""
+    qualifier = _QUALIFIED.search(view.text[negated.sentence_start : negated.end])
+    if qualifier is None:
+        return True
+    if qualifier.group(0).lower() not in _SIZE_QUALIFIERS:
+        return False
+    return any(g >= 2 for m in affirmed for g in _grades(view, m))
+
+
 def check_contradictions(view: ReportView) -> list[Finding]:
     """A finding affirmed in one section and negated in the other."""
     in_findings, in_impression = mentions(view)
@@ -111,9 +109,7 @@ def check_contradictions(view: ReportView) -> list[Finding]:
             if not affirmed or not other_side:
                 continue
             negated = _contradiction(affirmed, other_side)
-            if negated is None or _QUALIFIED.search(
-                view.text[negated.sentence_start : negated.end]
-            ):
+            if negated is None or not _denies(view, negated, affirmed):
                 continue
             message = (
                 f"{_subject(affirmed[0].section)} {affirmed[0].concept.name} but "
@@ -135,12 +131,12 @@ def check_normal_statement(view: ReportView) -> list[Finding]:
     }
     for concept, regex in _NORMAL_STATEMENTS.items():
         for stated_in, normal_in in (("impression", "findings"), ("findings", "impression")):
-            if concept == "airspace disease" and stated_in == "findings":
-                continue  # "lungs are clear" in an impression may mean "no new disease"
             stated = [
                 m
                 for m in (in_impression if stated_in == "impression" else in_findings)
-                if _group(m.concept.name) == concept and m.polarity is Polarity.AFFIRMED
+                if _group(m.concept.name) == concept
+                and m.polarity is Polarity.AFFIRMED
+                and not (m.old and stated_in == "findings")  # "clear lungs" may mean no new
             ]
             other = in_findings if normal_in == "findings" else in_impression
             if not stated or any(
@@ -169,14 +165,14 @@ def check_normal_impression(view: ReportView) -> list[Finding]:
     in_findings, in_impression = mentions(view)
     impression_text = [(s.start, s.end, s.name) for s in view.sections if s.name == "impression"]
     for start, end, name in impression_text:
-        normal = _NORMAL.search(view.text, start, end)
+        normal = NORMAL_IMPRESSION.search(view.text, start, end)
         if normal is None:
             continue
         if any(m.polarity is Polarity.AFFIRMED for m in in_impression):
             return []  # the impression names a finding itself: "no acute" qualifies the rest
         for stated in in_findings:
             if (
-                stated.concept.name in _ACUTE_FOR_NORMAL
+                stated.concept.name in ACUTE_FOR_NORMAL
                 and stated.polarity is Polarity.AFFIRMED
                 and not stated.old
             ):
@@ -192,8 +188,85 @@ def check_normal_impression(view: ReportView) -> list[Finding]:
     return []
 
 
+# how much of a finding: trace < small/mild < moderate < large/severe
+_GRADES = {
+    "trace": 0,
+    "tiny": 0,
+    "minimal": 0,
+    "small": 1,
+    "mild": 1,
+    "moderate": 2,
+    "large": 3,
+    "severe": 3,
+    "marked": 3,
+    "massive": 3,
+    "extensive": 3,
+    "substantial": 3,
+    "dense": 3,
+}
+_GRADE = re.compile(r"\b(" + "|".join(_GRADES) + r")(?:ly)?\b", re.IGNORECASE)
+# a sentence that compares with an earlier study grades the change, not the finding
+_CHANGE = re.compile(
+    r"\b(?:previous\w*|prior|was|were|from|decreas\w*|increas\w*|compared|smaller|larger|"
+    r"improv\w*|worsen\w*|progress\w*|interval)\b",
+    re.IGNORECASE,
+)
+
+
+def _grades(view: ReportView, mention: Mention) -> set[int]:
+    """The grades given to the finding: words in the few words before it ("small right pleural
+    effusion"), or straight after a verb ("the effusion is small")."""
+    around = view.text[
+        max(mention.sentence_start, mention.start - 120) : min(
+            mention.sentence_end, mention.end + 120
+        )
+    ]
+    if _CHANGE.search(around):
+        return set()
+    before = view.text[max(mention.sentence_start, mention.start - 40) : mention.start]
+    before = re.split(r"[,;:]|\b(?:and|with|or|but)\b", before)[-1]
+    after = view.text[mention.end : min(mention.sentence_end, mention.end + 25)]
+    after_grade = re.match(r"\s+(?:is|are|appears?|remains?)\s+(\w+)", after)
+    words = [m.group(1).lower() for m in _GRADE.finditer(before)]
+    if after_grade and after_grade.group(1).lower() in _GRADES:
+        words.append(after_grade.group(1).lower())
+    return {_GRADES[w] for w in words}
+
+
+def check_severity(view: ReportView) -> list[Finding]:
+    """The same finding graded two or more steps apart in the two sections ("small left pleural
+    effusion" / "large left pleural effusion", "trace" / "moderate", "mild" / "severe")."""
+    in_findings, in_impression = mentions(view)
+    for said in in_impression:
+        if said.polarity is not Polarity.AFFIRMED:
+            continue
+        said_grades = _grades(view, said)
+        if not said_grades:
+            continue
+        found = [
+            m
+            for m in in_findings
+            if m.concept.name == said.concept.name
+            and m.polarity is Polarity.AFFIRMED
+            and _sides_compatible(m, said)
+        ]
+        graded = [(m, g) for m in found for g in _grades(view, m)]
+        if not graded or any(abs(g - s) < 2 for _, g in graded for s in said_grades):
+            continue
+        stated = graded[0][0]
+        message = (
+            f"The findings and the impression grade the {said.concept.name} differently "
+            f"('{view.text[stated.sentence_start : stated.end].strip()[-60:]}' / "
+            f"'{view.text[said.sentence_start : said.end].strip()[-60:]}'); reconcile the two "
+            "sections."
+        )
+        return [finding(CODE, Severity.MAJOR, message, _evidence(view, stated, said), 0.75)]
+    return []
+
+
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
     check_contradictions,
     check_normal_statement,
     check_normal_impression,
+    check_severity,
 )

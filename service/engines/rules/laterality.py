@@ -1,8 +1,10 @@
 """``report.laterality``: left/right confusion.
 
-- between sections: a finding, or a location ("right base", "left lower lobe"), on one side in
-  the findings and only on the other side in the impression;
-- within one statement: sides that anatomy forbids ("left middle lobe", "right lingula");
+- between sections: a finding, or a place ("right base", "left lower lobe", "left costophrenic
+  angle", "right IJ catheter", "left mastectomy"), on one side in the findings and only on the
+  other side in the impression; a place both sections give to both sides is never compared;
+- within one statement: sides that anatomy forbids ("left middle lobe", "right lingula"), or a
+  side compared with itself ("left greater than left");
 - against the exam or the image: the exam ("XR SHOULDER LEFT") or the images' ImageLaterality
   name one side and the text only ever names the other side of a limb or paired organ.
 """
@@ -13,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding
-from service.engines.rules._clinical import Mention, main_spans, mentions, sentences
+from service.engines.rules._clinical import AIRSPACE, Mention, main_spans, mentions, sentences
 from service.engines.rules._findings import finding, tag_evidence, text_evidence
 from service.engines.rules._report import ReportView
 from service.engines.rules.cross_source import header_laterality
@@ -27,36 +29,79 @@ _EXAM_SIDE = re.compile(r"\b(?:(LEFT|LT|L)|(RIGHT|RT|R))\b", re.IGNORECASE)
 _PAIRED = (
     r"shoulder|elbow|wrist|hand|finger|thumb|hip|knee|ankle|foot|toe|humerus|humeral|radius|"
     r"ulna|femur|femoral|tibia|tibial|fibula|fibular|patella|clavicle|forearm|leg|arm|"
-    r"calcaneus|kidney|renal|breast|orbit|eye|ear|testicle|ovary|adnexa"
+    r"calcaneus|kidney|renal|breast|orbit|eye|ear|testicle|ovary|adnexa|ribs?|scapula|"
+    r"acromioclavicular|glenohumeral"
 )
 _LIMB_SIDE = re.compile(
     rf"\b(left|right)\b(?:[- ](?:sided|side))?\s+(?:\w+\s+){{0,2}}?(?:{_PAIRED})s?\b",
     re.IGNORECASE,
 )
 _OPPOSITE = {"left": "right", "right": "left"}
+_THAN = re.compile(r"\bthan\b", re.IGNORECASE)
+# "left greater than left": a comparison of a side with itself
+_SELF_COMPARED = re.compile(
+    r"\b(left|right)\s+(?:greater|larger|worse|more|less|smaller|higher|lower)(?:\s+\w+)?"
+    r"\s+than\s+(?:the\s+|on\s+the\s+)?\1\b",
+    re.IGNORECASE,
+)
 
 
+# places and findings a side is given to: the canonical name and its words (the upper lobe and
+# the upper lung zone are one place for this purpose, and so are the lower lobe and the base)
 _LOCATIONS = {
-    "base": r"bases?|basal|basilar|basilar",
+    "lower lung": r"bases?|basal|basilar|lung base|lower lobe|lower (?:lung|zone)(?: zone)?",
     "apex": r"apex|apices|apical",
-    "upper lobe": r"upper lobe",
-    "lower lobe": r"lower lobe",
-    "upper lung": r"upper lung(?: zone)?",
-    "lower lung": r"lower lung(?: zone)?",
-    "hilum": r"hilar|hilum",
+    "upper lung": r"upper lobe|upper (?:lung|zone)(?: zone)?",
+    "middle lobe": r"middle lobe",
+    "mid lung": r"mid[- ]?lung(?: zone)?|mid[- ]zone|middle lung(?: zone)?",
+    "hilum": r"hilar|hilum|hila",
+    "perihilar": r"perihilar",
+    "paratracheal": r"paratracheal",
+    "retrocardiac": r"retrocardiac",
+    "costophrenic": r"costophrenic",
+    "cardiophrenic": r"cardiophrenic",
     "hemithorax": r"hemithorax",
-    "hemidiaphragm": r"hemidiaphragm",
+    "hemidiaphragm": r"hemidiaphragm|diaphragm",
     "paraspinal": r"paraspinal",
+    "chest wall": r"chest wall",
+    "axilla": r"axilla|axillary",
     "clavicle": r"clavicle|clavicular",
+    "rib": r"ribs?",
     "lung": r"lung",
+    "thoracotomy": r"thoracotomy",
+    "lobectomy": r"lobectomy|pneumonectomy",
+    "mastectomy": r"mastectomy",
+    "volume loss": r"volume loss",
+    "pleural thickening": r"pleural thickening",
+    "scarring": r"scarring|scar",
+    "jugular": r"internal jugular|IJ|jugular",
+    "subclavian": r"subclavian",
+    "upper extremity": r"upper extremity|arm",
+    "atrium": r"atrium|atrial",
+    "ventricle": r"ventricle|ventricular",
+    "aortic arch": r"aortic arch|aortic",
+    "humeral head": r"humeral head|humerus|glenoid|glenohumeral|acromioclavicular",
 }
+_SIDE_WORDS = r"left|right|bilateral|bilaterally|both|and|or|with|than|greater|versus|to"
+# a side, at most two other words (never another side or a conjunction), then the place
 _SIDE_LOCATION = re.compile(
-    r"\b(left|right)\b[- ](?:\w+[- ]){0,2}?(" + "|".join(_LOCATIONS.values()) + r")\b",
+    r"\b(left|right)\b(?:[- ]sided)?[- ](?:(?!(?:"
+    + _SIDE_WORDS
+    + r")\b)\w+[- ]){0,2}?("
+    + "|".join(_LOCATIONS.values())
+    + r")\b",
     re.IGNORECASE,
 )
 _LOCATION_NAME = [
     (name, re.compile(rf"^(?:{p})$", re.IGNORECASE)) for name, p in _LOCATIONS.items()
 ]
+# a place given to both sides: "bilateral bases", "right and left lower lobes", "bibasilar"
+_EITHER_SIDE = re.compile(
+    r"\b(?:(?:bilateral(?:ly)?|both|right and left|left and right)[- ](?:\w+[- ]){0,2}?("
+    + "|".join(_LOCATIONS.values())
+    + r")|bi(basilar|basal|apical|hilar))\b",
+    re.IGNORECASE,
+)
 
 
 def _location(word: str) -> str:
@@ -64,16 +109,22 @@ def _location(word: str) -> str:
 
 
 def _side_locations(view: ReportView, names: frozenset[str]) -> list[tuple[str, str, int, int]]:
-    """(side, location, start, end) of affirmed "left lower lobe"-like phrases."""
+    """(side, location, start, end) of "left lower lobe"-like phrases; a place that a sentence
+    gives to both sides ("bibasilar", "bilateral bases") is "bilateral". A negated phrase ("no
+    right pneumothorax", "resolution of the left midlung opacity") is kept apart: its location
+    is named "no <location>", so that it is compared with negated phrases only."""
     found: list[tuple[str, str, int, int]] = []
     for span in view.named(names):
         for s_start, s_end in sentences(view.text, span):
             sentence = view.text[s_start:s_end]
             for m in _SIDE_LOCATION.finditer(sentence):
-                if polarity(sentence, m.start(), m.end()) is Polarity.NEGATED:
-                    continue
                 side, where = m.group(1).lower(), _location(m.group(2))
+                if polarity(sentence, m.start(), m.end()) is Polarity.NEGATED:
+                    where = f"no {where}"
                 found.append((side, where, s_start + m.start(), s_start + m.end()))
+            for m in _EITHER_SIDE.finditer(sentence):
+                where = _location(m.group(1) or m.group(2))
+                found.append(("bilateral", where, s_start + m.start(), s_start + m.end()))
     return found
 
 
@@ -82,15 +133,18 @@ def check_location_sides(view: ReportView) -> list[Finding]:
     found = _side_locations(view, FINDINGS_NAMES - IMPRESSION_NAMES)
     said = _side_locations(view, IMPRESSION_NAMES - FINDINGS_NAMES)
     for side, where, start, end in said:
+        if side == "bilateral":
+            continue
         other = _OPPOSITE[side]
         before = [f for f in found if f[1] == where]
-        if not before or any(f[0] == side for f in before):
+        if not before or any(f[0] in (side, "bilateral") for f in before):
             continue
-        if any(s[1] == where and s[0] == other for s in said):
+        if any(s[1] == where and s[0] in (other, "bilateral") for s in said):
             continue
         first = before[0]
+        place = where.removeprefix("no ")
         message = (
-            f"The findings describe the {other} {where} but the impression the {side} {where}; "
+            f"The findings describe the {other} {place} but the impression the {side} {place}; "
             "correct the side."
         )
         evidence = [
@@ -105,17 +159,17 @@ def _sided(items: list[Mention], side: str) -> list[Mention]:
     return [m for m in items if m.side == side]
 
 
+def _kind(mention: Mention) -> str:
+    """Findings that stand for one another share a side: a right lower lobe consolidation and
+    a left lower lobe pneumonia are one finding with two sides."""
+    return "airspace disease" if mention.concept.name in AIRSPACE else mention.concept.name
+
+
 def check_between_sections(view: ReportView) -> list[Finding]:
     in_findings, in_impression = mentions(view)
-    for name in {m.concept.name for m in in_impression}:
-        found = [
-            m for m in in_findings if m.concept.name == name and m.polarity is not Polarity.NEGATED
-        ]
-        said = [
-            m
-            for m in in_impression
-            if m.concept.name == name and m.polarity is not Polarity.NEGATED
-        ]
+    for name in sorted({_kind(m) for m in in_impression}):
+        found = [m for m in in_findings if _kind(m) == name and m.polarity is not Polarity.NEGATED]
+        said = [m for m in in_impression if _kind(m) == name and m.polarity is not Polarity.NEGATED]
         for side in ("left", "right"):
             other = _OPPOSITE[side]
             if not _sided(found, side) or not _sided(said, other):
@@ -138,7 +192,7 @@ def check_between_sections(view: ReportView) -> list[Finding]:
 def check_impossible_sides(view: ReportView) -> list[Finding]:
     hits = list(_IMPOSSIBLE.finditer(view.text))
     if not hits:
-        return []
+        return _self_compared(view)
     evidence = [
         text_evidence(view.section_at(m.start()), view.text, m.start(), m.end()) for m in hits[:5]
     ]
@@ -147,6 +201,17 @@ def check_impossible_sides(view: ReportView) -> list[Finding]:
         "left-sided); correct the side or the lobe."
     )
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.9)]
+
+
+def _self_compared(view: ReportView) -> list[Finding]:
+    if _THAN.search(view.text) is None:
+        return []
+    m = _SELF_COMPARED.search(view.text)
+    if m is None:
+        return []
+    evidence = [text_evidence(view.section_at(m.start()), view.text, m.start(), m.end())]
+    message = f"'{m.group(0)}' compares a side with itself; one of the sides is wrong."
+    return [finding(CODE, Severity.MAJOR, message, evidence, 0.85)]
 
 
 def _expected_side(view: ReportView) -> tuple[str | None, Evidence | None]:

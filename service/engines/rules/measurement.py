@@ -3,8 +3,10 @@
 Sizes are parsed as ``5 mm``, ``1.2 cm``, ``3 x 4 cm``, ``12-mm``. A size belongs to the finding
 named in its sentence (nodule, mass, effusion...). Signals:
 
-- implausible: larger than a body (over 50 cm), a nodule or granuloma over 5 cm (a lesion that
-  big is a mass: most often a unit error), under 0.5 mm for a lesion, a percentage over 100;
+- implausible: larger than a body (over 50 cm), larger than the structure measured can be (a
+  heart over 25 cm, an aorta over 12 cm, anything in a lung over 30 cm, a tube tip tens of
+  centimetres from the carina), a nodule or granuloma over 5 cm (a lesion that big is a mass:
+  most often a unit error), under 0.5 mm for a lesion, a percentage over 100;
 - the same finding measured in the findings and in the impression with sizes that match none of
   each other: ten times apart is mm/cm confusion, otherwise an inconsistent size.
 """
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from service.engines.base import Finding
 from service.engines.rules._clinical import CONCEPTS, main_spans, sentences
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView
+from service.engines.rules._report import ReportView, per_view
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 from service.taxonomy import Severity
 
@@ -44,6 +46,7 @@ class Size:
     section: str
     start: int
     end: int
+    limit: tuple[float, str] | None = None  # the largest plausible size of what is measured
 
 
 def _to_mm(value: float, unit: str) -> float:
@@ -67,27 +70,84 @@ def _concept_near(sentence: str, at: int) -> str | None:
     return best[1] if best else None
 
 
+@per_view  # several checks read them
 def sizes(view: ReportView) -> list[Size]:
+    return _sizes(view)
+
+
+def _sizes(view: ReportView) -> list[Size]:
     found: list[Size] = []
     for span in main_spans(view):
         for s_start, s_end in sentences(view.text, span):
             sentence = view.text[s_start:s_end]
             for m in _SIZE.finditer(sentence):
                 concept = _concept_near(sentence, m.start())
+                limit = _structure_limit(sentence, m.start())
+                if _TIP_TO_CARINA.search(sentence, m.end(), m.end() + 30):
+                    limit = (150.0, "the distance from a tube tip to the carina")
                 found.append(
-                    Size(concept, _largest(m), span.name, s_start + m.start(), s_start + m.end())
+                    Size(
+                        concept,
+                        _largest(m),
+                        span.name,
+                        s_start + m.start(),
+                        s_start + m.end(),
+                        limit,
+                    )
                 )
     return found
+
+
+# largest plausible size, in mm, of what a sentence measures: the structure named in the words
+# before the size or just after it (adult anatomy; an aneurysmal aorta reaches about 10 cm, a
+# trachea is about 12 cm long and 2.5 cm wide, a hemithorax about 30 cm tall)
+_STRUCTURE_LIMITS: tuple[tuple[re.Pattern[str], float, str], ...] = tuple(
+    (re.compile(rf"\b(?:{words})\b", re.IGNORECASE), limit, name)
+    for words, limit, name in (
+        (r"heart|cardiac|cardiothoracic", 250.0, "a heart"),
+        (r"aort\w*", 120.0, "an aorta"),
+        (r"trachea\w*|carina", 150.0, "the trachea"),
+        (r"lobes?|lung|hemithorax|pulmonary|hil(?:um|ar)|mediastin\w*|pleural", 300.0, "a lung"),
+        (r"kidneys?|renal", 250.0, "a kidney"),
+        (r"thyroid", 150.0, "a thyroid"),
+        (r"lymph nodes?|nodes?", 100.0, "a lymph node"),
+        (r"gallbladder", 150.0, "a gallbladder"),
+        (r"appendix", 50.0, "an appendix"),
+        (r"testis|testicle", 80.0, "a testis"),
+        (r"prostate", 150.0, "a prostate"),
+    )
+)
+# a tube or catheter tip sits a few centimetres from the carina, never tens
+_TIP_TO_CARINA = re.compile(r"\b(?:above|below|from|proximal to|distal to) the carina\b", re.I)
+
+
+def _structure_limit(sentence: str, at: int) -> tuple[float, str] | None:
+    """The limit for the structure nearest to the size at ``at`` in its sentence."""
+    window = sentence[max(0, at - 80) : at + 60]
+    best: tuple[int, float, str] | None = None
+    for regex, limit, name in _STRUCTURE_LIMITS:
+        for m in regex.finditer(window):
+            distance = abs(m.start() - min(at, 80))
+            if best is None or distance < best[0]:
+                best = (distance, limit, name)
+    return (best[1], best[2]) if best else None
 
 
 def _implausible(size: Size) -> str | None:
     if size.mm > 500:
         return "larger than a body"
+    if size.limit is not None and size.mm > size.limit[0]:
+        return f"larger than {size.limit[1]} can be"
     if size.concept in _SMALL_LESIONS and size.mm > 50:
         return f"a {size.concept} over 5 cm (a lesion that size is a mass; check the unit)"
     if size.concept is not None and size.mm < 0.5:
         return "smaller than half a millimetre"
     return None
+
+
+def implausible_sizes(view: ReportView) -> list[int]:
+    """Where the implausible sizes start (other checks leave those statements to this one)."""
+    return [size.start for size in sizes(view) if _implausible(size) is not None]
 
 
 def check_implausible(view: ReportView) -> list[Finding]:

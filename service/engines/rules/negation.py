@@ -7,7 +7,8 @@ seen", "has resolved", "are absent") follows it; *uncertain* for "may", "possibl
 excluded", "versus"; otherwise *affirmed*. A clause ends at "but", "however", "although",
 "except", "which", ";" or ":"; pre-triggers reach at most fifteen words ahead (NegEx uses five
 to eight, but radiology reports negate long lists: "no focal airspace disease, pleural effusion,
-or pneumothorax"). "Cannot be excluded" is a hedge, not a negation.
+or pneumothorax"). "Cannot be excluded" and "not well seen" are hedges, not negations, and a
+"near-complete" or "partial resolution" leaves the finding there.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ class Polarity(StrEnum):
 
 _WINDOW = 15  # words a pre-trigger reaches: radiology negates long lists
 _PRE_NEGATION = re.compile(
-    r"\b(?:no|not|without|negative for|free of|absence of|absent|resolution of|resolved|"
+    r"\b(?:no|not|without|negative for|free of|absence of|absent|"
+    r"(?<!near-complete )(?<!near complete )(?<!partial )(?<!incomplete )resolution of|resolved|"
     r"rule out|ruled out|r/o|no evidence of|no signs? of|no findings? of|nor|denies|"
     r"never|cleared|clearing of|clear of|interval resolution of|removal of|removed|"
-    r"there is no|there are no)\b",
+    r"there is no|there are no|know)\b",  # "know": "no" misheard (a typo, not a finding)
     re.IGNORECASE,
 )
 _POST_NEGATION = re.compile(
@@ -41,7 +43,7 @@ _UNCERTAIN = re.compile(
     r"suspect|suspected|suspicious for|concern(?:ing)? for|cannot be excluded|"
     r"can ?not be ruled out|not excluded|versus|vs|differential|consider|likely|"
     r"unlikely|equivocal|suggestive of|suggests?|rule out|r/o|evaluation of|evaluate for|"
-    r"assess for|limited for)\b",
+    r"assess for|limited for|evaluation for|assessment (?:of|for))\b",
     re.IGNORECASE,
 )
 _TERMINATOR = re.compile(
@@ -52,7 +54,7 @@ _TERMINATOR = re.compile(
 # "cannot be excluded" reads as a negation word by word but is a hedge
 _HEDGED = re.compile(
     r"\b(?:(?:can ?not|could not|not) be (?:excluded|ruled out)|can ?not (?:exclude|rule out)|"
-    r"not excluded)\b",
+    r"not excluded|not (?:well|clearly)[- ](?:seen|visualized|demonstrated|evaluated|assessed))\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")

@@ -8,6 +8,7 @@ from service.engines.base import Finding
 from service.engines.rules import (
     cross_source,
     exam_mismatch,
+    exam_views,
     inconsistency,
     laterality,
     measurement,
@@ -35,5 +36,6 @@ REPORT_CHECKS: tuple[ReportCheck, ...] = (
     *measurement.CHECKS,
     *typo.CHECKS,
     *exam_mismatch.CHECKS,
+    *exam_views.CHECKS,
     *cross_source.CHECKS,
 )

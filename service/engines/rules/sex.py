@@ -3,16 +3,17 @@
 The sex comes from the FHIR Patient (``male``/``female``; ``other`` and ``unknown`` are never
 checked) or, when the report has none, from the PatientSex the image headers of the same
 accession agree on. Signals: sex-specific organs and operations (prostate, uterus, ovaries,
-hysterectomy...), pregnancy, and the patient described as "a 54-year-old woman". Breasts are
-not sex-specific (men have breast tissue, gynecomastia, breast cancer). Pronouns of the other sex
-count only when the text has none of the patient's own, with lower confidence (a history may
-speak of a relative).
+hysterectomy...), pregnancy, the patient described as "a 54-year-old woman" or "Mrs. Doe".
+Breasts are not sex-specific (men have breast tissue, gynecomastia, breast cancer), but breast
+implants, breast shadows over the lung bases or a mastectomy are rare enough in men to be
+flagged in a man's report, with lower confidence. Pronouns of the other sex count only when the
+text has none of the patient's own, with lower confidence (a history may speak of a relative).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from service.engines.base import Evidence, Finding
 from service.engines.rules._findings import finding, tag_evidence, text_evidence
@@ -21,22 +22,76 @@ from service.engines.rules.cross_source import header_sex
 from service.taxonomy import Severity
 
 CODE = "report.sex"
-_MALE_ONLY = re.compile(
+_MALE_ANATOMY = re.compile(
     r"\b(?:prostat(?:e|ic|ectomy|omegaly)|testis|testes|testic(?:le|les|ular)|scrot(?:um|al)|"
     r"seminal vesicles?|penis|penile|epididym(?:is|al|itis)|vas deferens|orchiectomy|"
-    r"spermatic cord|(?:\d{1,3}[- ]years?[- ]old|\d{1,3}[- ]?y/?o) (?:male|man|gentleman|boy)|"
-    r"(?:is|was) an? (?:\d{1,3}[- ]years?[- ]old )?(?:male|man|gentleman|boy)\b)",
+    r"spermatic cord)",
     re.IGNORECASE,
 )
-_FEMALE_ONLY = re.compile(
+_FEMALE_ANATOMY = re.compile(
     r"\b(?:uter(?:us|ine)|ovar(?:y|ies|ian)|endometri(?:um|al)|cervix|fallopian|vagina|"
     r"vaginal|hysterectomy|oophorectomy|salpingo\w*|pregnan(?:t|cy)|gravid|gestation(?:al)?|"
-    r"intrauterine|postmenopausal|premenopausal|menstrua\w+|"
-    r"(?:\d{1,3}[- ]years?[- ]old|\d{1,3}[- ]?y/?o) (?:female|woman|lady|girl)|"
-    r"(?:is|was) an? (?:\d{1,3}[- ]years?[- ]old )?(?:female|woman|lady|girl)\b)",
+    r"intrauterine|postmenopausal|premenopausal|menstrua\w+)",
     re.IGNORECASE,
 )
-_SEX_WORDS = {"male": (_FEMALE_ONLY, "female"), "female": (_MALE_ONLY, "male")}
+# what every word of the anatomy patterns contains: a text without any is not read further
+_STEMS = {
+    "male": (
+        "prostat",
+        "testi",
+        "testes",
+        "scrot",
+        "seminal",
+        "penis",
+        "penile",
+        "epididym",
+        "vas deferens",
+        "orchiectomy",
+        "spermatic",
+    ),
+    "female": (
+        "uter",
+        "ovar",
+        "endometri",
+        "cervix",
+        "fallopian",
+        "vagina",
+        "hysterectomy",
+        "oophorectomy",
+        "salpingo",
+        "pregnan",
+        "gravid",
+        "gestation",
+        "menopaus",
+        "menstrua",
+    ),
+}
+# the patient described as "a 54-year-old woman", "is a male": the word, then what precedes it
+_PERSON = {  # read in the lower-case text
+    "male": re.compile(r"\b(?:male|man|gentleman|boy)\b"),
+    "female": re.compile(r"\b(?:female|woman|lady|girl)\b"),
+}
+_AGE = r"(?:\d{1,3}[- ]years?[- ]old|\d{1,3}[- ]?y/?o)"
+_PERSON_BEFORE = re.compile(
+    rf"(?:\b{_AGE}|\b(?:is|was) an?(?: \d{{1,3}}[- ]years?[- ]old)?) $", re.IGNORECASE
+)
+# titles: "Mrs. Doe" is a woman, "Mr. Doe" a man
+_TITLES = {
+    "male": re.compile(r"\b(?:Mrs|Ms|Miss)\b\.?(?= [A-Z])"),
+    "female": re.compile(r"\bMr\b\.?(?= [A-Z])"),
+}
+# Breast findings that are rare in men (about 1% of breast cancers): flagged in a man's report
+# with lower confidence, never when the text speaks of gynecomastia or a male breast.
+_MOSTLY_FEMALE = re.compile(
+    r"\b(?:mastectom(?:y|ies)|lumpectom(?:y|ies)|breast (?:implants?|prosthes[ie]s|augmentation|"
+    r"reconstruction|shadows?|cancer|carcinoma|tissue)|mammo\w+|(?:overlapping|overlying|"
+    r"superimposed) breasts?)\b",
+    re.IGNORECASE,
+)
+_MALE_BREAST = ("gynecomastia", "male breast")
+_BREAST_STEMS = ("breast", "mammo", "mastectom", "lumpectom")
+_ANATOMY = {"male": _MALE_ANATOMY, "female": _FEMALE_ANATOMY}
+_OTHER = {"male": "female", "female": "male"}
 _PRONOUNS = {
     "male": re.compile(r"\b(?:he|his|him|himself)\b", re.IGNORECASE),
     "female": re.compile(r"\b(?:she|her|hers|herself)\b", re.IGNORECASE),
@@ -46,7 +101,7 @@ _PRONOUNS = {
 def patient_sex(view: ReportView) -> tuple[str | None, Evidence | None]:
     """The patient's sex and, when it came from the images, the header evidence."""
     sex = view.item.patient_sex
-    if isinstance(sex, str) and sex.lower() in _SEX_WORDS:
+    if isinstance(sex, str) and sex.lower() in _OTHER:
         return sex.lower(), None
     from_header = header_sex(view)
     if from_header is None:
@@ -54,26 +109,53 @@ def patient_sex(view: ReportView) -> tuple[str | None, Evidence | None]:
     return from_header, tag_evidence("PatientSex", "M" if from_header == "male" else "F")
 
 
+def _spans(matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
+    return [m.span() for m in matches]
+
+
+def _other_sex_words(text: str, lower: str, other: str) -> list[tuple[int, int]]:
+    """Where the text names anatomy or describes a person of the ``other`` sex (``lower`` is
+    the text in lower case: its words are found faster there when the offsets agree)."""
+    hits: list[tuple[int, int]] = []
+    if any(stem in lower for stem in _STEMS[other]):
+        hits += _spans(_ANATOMY[other].finditer(text))
+    for m in _PERSON[other].finditer(lower if len(lower) == len(text) else text):
+        before = _PERSON_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        if before is not None:
+            hits.append((before.start(), m.end()))
+    return sorted(hits)
+
+
 def check_sex_specific_terms(view: ReportView) -> list[Finding]:
     sex, header = patient_sex(view)
     if sex is None:
         return []
-    regex, other = _SEX_WORDS[sex]
-    hits = list(regex.finditer(view.text))
+    text = view.text
+    other = _OTHER[sex]
+    lower = text.lower()
+    hits = _other_sex_words(text, lower, other)
+    if "M" in text:
+        hits += _spans(_TITLES[sex].finditer(text))
     confidence = 0.85 if header is None else 0.8
-    if not hits and not _PRONOUNS[sex].search(view.text):
+    if (
+        not hits
+        and sex == "male"
+        and any(stem in lower for stem in _BREAST_STEMS)
+        and not any(words in lower for words in _MALE_BREAST)
+    ):
+        hits = _spans(_MOSTLY_FEMALE.finditer(text))
+        confidence = 0.6
+    if not hits and not _PRONOUNS[sex].search(text):
         # only the other sex's pronouns: weaker, a history may speak of a relative
-        hits = list(_PRONOUNS[other].finditer(view.text))
+        hits = _spans(_PRONOUNS[other].finditer(text))
         confidence = 0.6
     if not hits:
         return []
-    evidence = [
-        text_evidence(view.section_at(m.start()), view.text, m.start(), m.end()) for m in hits[:5]
-    ]
+    evidence = [text_evidence(view.section_at(a), text, a, b) for a, b in hits[:5]]
     source = "the image header (PatientSex)" if header else "the patient record"
     if header:
         evidence.append(header)
-    words = ", ".join(sorted({m.group(0).lower() for m in hits[:5]}))
+    words = ", ".join(sorted({text[a:b].lower() for a, b in hits[:5]}))
     message = (
         f"The report uses {other}-specific wording ({words}) but the patient is {sex} "
         f"according to {source}; check the patient and the text."

@@ -37,6 +37,22 @@ DISCOURAGED: dict[str, str] = {
     "approx": "approximately",
     "cxr": "chest radiograph",
     "nl": "normal",
+    # chart shorthand for findings (the history's own shorthand, "y/o", "h/o", "dx", is the
+    # order's wording and is left alone)
+    "PTX": "pneumothorax",
+    "ptx": "pneumothorax",
+    "HTX": "hemothorax",
+    "PNA": "pneumonia",
+    "atx": "atelectasis",
+    "bilat": "bilateral",
+    "f/u": "follow-up",
+    "d/t": "due to",
+    "2/2": "secondary to",
+    "mets": "metastases",
+    "lt": "left",
+    "Lt": "left",
+    "rt": "right",
+    "Rt": "right",
 }
 
 

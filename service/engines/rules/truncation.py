@@ -2,9 +2,12 @@
 
 Only endings that a finished sentence cannot have are signals: a trailing connective
 ("consistent with", "and"), a trailing comma or hyphen, a label with no value ("FL:"), an
-unclosed bracket, an ellipsis. A missing final full stop is *not* a signal: 7% of the Indiana
-University impressions end without one, and their ``XXXX`` de-identification tokens are words
-like any other. MTSamples' ``".,"`` line ends are normal punctuation.
+unclosed bracket, an ellipsis. A missing final full stop alone is *not* a signal: 7% of the
+Indiana University impressions end without one ("No acute cardiopulmonary disease"), and their
+``XXXX`` de-identification tokens are words like any other. It is one when the last word cannot
+end a statement either: a determiner or hedge waiting for what follows ("No acute", "which
+may", "7 mm"), or an adjective with no verb in its clause ("No acute cardiopulmonary"; "the
+fracture is acute" is complete). MTSamples' ``".,"`` line ends are normal punctuation.
 
 A cut-off impression is critical (the conclusion may be lost); elsewhere it is major.
 """
@@ -48,6 +51,33 @@ _WHAT = {
     "preamble": "report",
 }
 # a sentence end; "1." of a numbered list is not one
+# Words that cannot end a statement without its punctuation: a determiner or a hedge waiting
+# for its noun or clause ("No acute", "which may", "7 mm"), always; an adjective only when the
+# last clause has no verb ("No acute cardiopulmonary" is cut off, "The fracture is acute" is not).
+_HEADLESS = words(
+    """no any evidence may might could would should can will represent represents representing
+    suggest suggests suggesting suggestive concerning worrisome compatible consistent likely
+    possibly probably secondary due related versus mm cm there these this"""
+)
+_ADJECTIVES = words(
+    """acute active cardiopulmonary cardiac pulmonary intrathoracic radiographic preoperative
+    focal definite significant airspace osseous bony visible obvious apparent suspicious mild
+    mildly moderate moderately severe small large new left right bilateral upper lower mid
+    subsegmental ectatic prominent minimal trace tiny patchy streaky hazy bibasilar low high
+    indeterminate"""
+)
+# an adjective by its ending ("thoracic", "interstitial", "metastatic", "pulmonary"), when the
+# word is long enough not to be a noun like "scar"; predicates that end statements are excluded
+_ADJECTIVE_ENDING = re.compile(r"(?:ic|al|ary|ous|ive|ar|ate)$")
+_PREDICATES = words(
+    """normal abnormal clear stable unchanged negative positive intact unremarkable similar
+    satisfactory appropriate adequate limited present seen noted identified visualized
+    interval hospital removal arrival trial signal material total capillary boundary summary
+    collateral vascular clinical medical surgical"""
+)
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|appears?|seems?|remains?|looks?|becomes?|measures?)\b", re.IGNORECASE
+)
 _SENTENCE_END = re.compile(r"(?<!\b\d)[.!?](?=\s|$)")
 _LAST_WORD = re.compile(r"([A-Za-z]+)$")
 _SENTENCE_MARKS = tuple(".!?:;)]")
@@ -73,7 +103,31 @@ def cut_off_reason(tail: str) -> tuple[str, float] | None:
     final = sentences[-1] if sentences else tail
     if final.count("(") > final.count(")") or final.count("[") > final.count("]"):
         return "a bracket is opened and never closed", 0.8
+    return _headless(tail, final)
+
+
+def _headless(tail: str, final: str) -> tuple[str, float] | None:
+    """An unpunctuated end on a word that needs more after it."""
+    if not tail[-1].isalnum() or last_word(tail) is None:
+        return None
+    word = last_word(tail) or ""
+    if word in _HEADLESS:
+        return f"it ends with '{word}' and no full stop", 0.75
+    clause = re.split(r"[,;:]|\b(?:and|but|with|without)\b", final)[-1]
+    adjective = word in _ADJECTIVES or (
+        len(word) >= 6 and word not in _PREDICATES and _ADJECTIVE_ENDING.search(word) is not None
+    )
+    after_article = re.search(r"\b(?:a|an|the|of|no)\s+\w+$", clause, re.IGNORECASE) is not None
+    if adjective and (after_article or not _VERB.search(clause)):
+        return f"it ends with '{word}' and no full stop", 0.7
+    if re.match(r"\s*(?:\d+\.\s*)?if\b", final, re.IGNORECASE) and "," not in final:
+        return "it ends inside an 'if' clause and no full stop", 0.7
     return None
+
+
+def last_word(text: str) -> str | None:
+    m = _LAST_WORD.search(text[-64:])
+    return m.group(1).lower() if m else None
 
 
 def _spans_to_check(view: ReportView) -> list[Span]:

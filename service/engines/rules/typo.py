@@ -8,8 +8,8 @@ usually does not. Never read: words under four letters, words with more than one
 (``XXXX``, ``CT``, ``AP``), capitalised words inside a sentence (names, brands), words touching
 digits, and words with a medical or drug suffix (-itis, -ectomy, -olol, -mab...).
 
-Known homophones and speech-recognition confusions are read in context: plural/pleural,
-ileum/ilium, discreet/discrete, long/lung, callous/callus, hearth/heart.
+Known homophones and speech-recognition confusions are read in context by
+:mod:`.homophones` (plural/pleural, know/no, write/right, infusion/effusion...).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import gzip
 import re
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -25,6 +26,7 @@ from service.engines.base import Finding
 from service.engines.rules._clinical import main_spans
 from service.engines.rules._findings import finding, text_evidence
 from service.engines.rules._report import ReportView
+from service.engines.rules.homophones import check_homophones
 from service.taxonomy import Severity
 
 CODE = "report.typo"
@@ -85,80 +87,58 @@ _SUFFIXES = (
     "orrhea",
     "philia",
 )
-_HOMOPHONES: tuple[tuple[re.Pattern[str], str, float], ...] = (
-    (re.compile(r"\bplural\b", re.IGNORECASE), "'plural' where 'pleural' is meant", 0.9),
-    (
-        re.compile(r"\bdiscreet(?:ly)?\b", re.IGNORECASE),
-        "'discreet' where 'discrete' is meant",
-        0.85,
-    ),
-    (
-        re.compile(
-            r"\bileum\b(?=[^.]{0,60}\b(?:bone|crest|wing|fracture|iliac|acetabul\w*|"
-            r"sacroiliac)\b)|\b(?:bone|crest|wing|fracture|iliac|acetabul\w*|sacroiliac)\b"
-            r"[^.]{0,60}\bileum\b",
-            re.IGNORECASE,
-        ),
-        "'ileum' (bowel) in a statement about bone: 'ilium' is meant",
-        0.8,
-    ),
-    (
-        re.compile(
-            r"\bilium\b(?=[^.]{0,60}\b(?:bowel|loops?|ileocecal|cecum|colon|obstruction|"
-            r"terminal|mucosa\w*)\b)|\b(?:bowel|loops?|terminal|ileocecal|cecum|colon|"
-            r"obstruction|mucosa\w*)\b[^.]{0,60}\bilium\b",
-            re.IGNORECASE,
-        ),
-        "'ilium' (bone) in a statement about bowel: 'ileum' is meant",
-        0.8,
-    ),
-    (
-        re.compile(
-            r"\blong (?:fields?|volumes?|bases?|apex|apices|parenchyma|nodules?|markings|"
-            r"zones?)\b",
-            re.IGNORECASE,
-        ),
-        "'long' where 'lung' is meant",
-        0.85,
-    ),
-    (
-        re.compile(r"\bcallous (?:formation|formations)\b", re.IGNORECASE),
-        "'callous' where 'callus' is meant",
-        0.8,
-    ),
-    (
-        re.compile(
-            r"\bhearth? (?:size|silhouette|is|shadow)\b(?<!\bheart size)(?<!\bheart is)"
-            r"(?<!\bheart silhouette)(?<!\bheart shadow)",
-            re.IGNORECASE,
-        ),
-        "'hearth' where 'heart' is meant",
-        0.85,
-    ),
-)
-
-
 _COMMON = 300  # corpus count from which an English word is a likely intended word
 
 
+_RARE = 50  # the list's floor: its rarest words include old misspellings ("withing")
+_FREQUENT = 20000  # corpus count of a word common enough to be the intended one
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    known: frozenset[str]  # every known word
+    targets: frozenset[str]  # the words a misspelling is taken to stand for
+    medical: frozenset[str]
+    rare: frozenset[str]  # known English words at the list's floor, not medical
+    frequent: dict[str, int]  # very common English words and their counts
+
+
 @cache
-def _vocabularies() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(every known word, the words a misspelling is taken to stand for, the medical words),
-    loaded once."""
+def _vocab() -> _Vocabulary:
+    """The word lists, loaded once."""
     data = resources.files("service.engines.rules") / "data"
     english: set[str] = set()
     common: set[str] = set()
+    rare: set[str] = set()
+    frequent: dict[str, int] = {}
     with gzip.open(str(data / "english_words.txt.gz"), "rt", encoding="utf-8") as handle:
         for line in handle:
             if line[:1] == "#":
                 continue
-            word, _, count = line.rstrip("\n").partition("\t")
+            word, _, count_text = line.rstrip("\n").partition("\t")
             english.add(word)
-            if count.isdigit() and int(count) >= _COMMON:
+            count = int(count_text) if count_text.isdigit() else 0
+            if count >= _COMMON:
                 common.add(word)
+            if count >= _FREQUENT:
+                frequent[word] = count
+            elif 0 < count <= _RARE:
+                rare.add(word)
     medical = (data / "medical_words.txt").read_text(encoding="utf-8")
     extra = {w for line in medical.splitlines() if not line.startswith("#") for w in line.split()}
-    return frozenset(english | extra), frozenset(common | extra), frozenset(extra)
+    return _Vocabulary(
+        frozenset(english | extra),
+        frozenset(common | extra),
+        frozenset(extra),
+        frozenset(rare - extra),
+        frequent,
+    )
+
+
+def _vocabularies() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(every known word, the words a misspelling is taken to stand for, the medical words)."""
+    v = _vocab()
+    return v.known, v.targets, v.medical
 
 
 def vocabulary() -> frozenset[str]:
@@ -208,8 +188,14 @@ def _correction(lower: str) -> str | None:
     """Words recur across reports ("the", "pleural", a common misspelling): each distinct
     word is looked up once while it stays among the 16,384 most recent."""
     vocab, targets, medical = _vocabularies()
-    if len(lower) < 4 or len(lower) > 30 or _known(lower, vocab):
+    if len(lower) < 4 or len(lower) > 30:
         return None
+    if _known(lower, vocab):
+        # an unknown word taken for an inflection ("maked", "proces") is still a slip when a
+        # very common word is one edit away; a medical or drug suffix is left alone
+        if lower in vocab or lower.endswith(_SUFFIXES):
+            return None
+        return _frequent_neighbour(lower)
     # a radiology word is the likelier intent: "consoldation" is "consolidation", not "consolation"
     candidates = sorted(
         (w for w in _edits1(lower) if w in targets and len(w) >= 4),
@@ -218,22 +204,76 @@ def _correction(lower: str) -> str | None:
     return candidates[0] if candidates else None
 
 
+def _frequent_neighbour(lower: str) -> str | None:
+    """The most common English word one edit from ``lower`` of which it is not the plural;
+    None for short words (four letters leave too many neighbours) and possessives."""
+    if len(lower) < 5 or "'" in lower:
+        return None
+    frequent = _vocab().frequent
+    index = _deletion_index()
+    near = set(index.get(lower, ()))
+    for variant in _deletes(lower):
+        near.update(index.get(variant, ()))
+    # not the word's singular ("diaphragms" is no slip for "diaphragm")
+    candidates = [w for w in near if _one_edit(lower, w) and lower not in (w + "s", w + "es")]
+    return max(candidates, key=lambda w: (frequent[w], w)) if candidates else None
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@cache
+def _deletion_index() -> dict[str, tuple[str, ...]]:
+    """Each very common word under itself and under every one-letter deletion of it (the
+    symmetric-delete index of SymSpell, Garbe 2012): a word's neighbours are then found with
+    a few look-ups instead of the 54n + 25 strings one edit away."""
+    index: dict[str, list[str]] = {}
+    for word in _vocab().frequent:
+        for key in {word, *_deletes(word)}:
+            index.setdefault(key, []).append(word)
+    return {key: tuple(words) for key, words in index.items()}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is one insertion, deletion, substitution or transposition from ``a``."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        if a[i + 1 :] == b[i + 1 :]:
+            return True  # substitution
+        return a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]
+
+
+@lru_cache(maxsize=4096)
+def _rare_slip(lower: str) -> str | None:
+    """A word at the word list's floor one edit from a very common word ("withing")."""
+    return _frequent_neighbour(lower) if lower in _vocab().rare else None
+
+
 def clear_word_cache() -> None:
     _correction.cache_clear()
+    _rare_slip.cache_clear()
 
 
 def _misspellings(view: ReportView) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
-    vocab = vocabulary()
+    v = _vocab()
     for span in main_spans(view):
         for m in _WORD.finditer(view.text, span.start, span.end):
             word = m.group(0)
-            if len(word) < 4 or word.lower() in vocab:
+            lower = word.lower()
+            if len(word) < 4 or (lower in v.known and lower not in v.rare):
                 continue  # the common case, decided before any other work (correction: None)
             before = view.text[max(span.start, m.start() - 2) : m.start()].strip()
             if word[0].isupper() and before and before[-1] not in ".:;!?)0123456789":
                 continue  # a capitalised word inside a sentence: a name or a brand
-            fix = correction(word)
+            fix = _rare_slip(lower) if lower in v.known else correction(word)
             if fix is not None:
                 found.append((m.start(), m.end(), fix))
     return found
@@ -250,27 +290,6 @@ def check_spelling(view: ReportView) -> list[Finding]:
     shown = ", ".join(f"'{view.text[s:e]}' ('{fix}'?)" for s, e, fix in hits[:3])
     message = f"Possible misspelling: {shown}; correct the report."
     return [finding(CODE, Severity.MINOR, message, evidence, 0.7)]
-
-
-# Every homophone pattern starts one of these words at a word boundary: a report without them
-# ("along" and "prolonged" are not "long") needs no further reading.
-_HOMOPHONE_WORDS = re.compile(
-    r"\b(?:plural|discreet|ileum|ilium|long|callous|hearth)", re.IGNORECASE
-)
-
-
-def check_homophones(view: ReportView) -> list[Finding]:
-    if _HOMOPHONE_WORDS.search(view.text) is None:
-        return []  # most reports: none of the words, so no context to read
-    results: list[Finding] = []
-    for regex, what, confidence in _HOMOPHONES:
-        m = regex.search(view.text)
-        if m is None:
-            continue
-        evidence = [text_evidence(view.section_at(m.start()), view.text, m.start(), m.end())]
-        message = f"Dictation error: {what}; correct the word."
-        results.append(finding(CODE, Severity.MAJOR, message, evidence, confidence))
-    return results[:3]
 
 
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (check_spelling, check_homophones)
