@@ -12,7 +12,7 @@ def test_the_session_handler_listens_to_radqc_at_debug(
 ) -> None:
     assert log_leaks in logging.getLogger().handlers
     assert logging.getLogger("service.pipeline").isEnabledFor(logging.DEBUG)
-    assert logging.getLogger("uvicorn.error").isEnabledFor(logging.INFO)
+    assert logging.getLogger("fhir_adapter.routes_reports").isEnabledFor(logging.DEBUG)
 
 
 def test_a_canary_in_a_message_argument_or_traceback_is_a_leak() -> None:
