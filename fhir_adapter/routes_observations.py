@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from fhir_adapter.observations import fhir_instant
 from fhir_adapter.outcome import FHIRResponse, IssueCode, issue, operation_outcome
-from service.api.auth import require_roles
+from service.api.auth import READ_ACCESS
 from service.api.deps import components
 from service.api.json_body import JSONBodyError, parse_json
 from service.errors import InvalidInputError
@@ -34,7 +34,7 @@ from service.taxonomy import CODE_SYSTEM
 
 router = APIRouter()
 
-_READ = cast(params.Depends, require_roles("reader", "auditor"))
+_READ = cast(params.Depends, READ_ACCESS)
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
 CURSOR_PARAM = "_cursor"

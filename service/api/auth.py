@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -99,3 +100,9 @@ def require_roles(*roles: Role) -> object:
         return principal
 
     return Depends(dependency)
+
+
+# Who may read dashboards' data (items, engines, evaluations, usage, Observations): readers and
+# auditors (and admins). One definition for every router.
+READ_ACCESS = require_roles("reader", "auditor")
+Reader = Annotated[Principal, READ_ACCESS]

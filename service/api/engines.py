@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.auth import Principal, require_roles
+from service.api.auth import Principal, Reader, require_roles
 from service.api.deps import components
 from service.api.json_body import JSONBodyRoute
 from service.api.params import RowId, parse_row_id
@@ -34,7 +34,6 @@ from service.loop.shadow import shadow_results
 
 router = APIRouter(route_class=JSONBodyRoute)
 
-Reader = Annotated[Principal, require_roles("reader", "auditor")]
 Admin = Annotated[Principal, require_roles("admin")]
 Comps = Annotated[Components, Depends(components)]
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.auth import Principal, require_roles
+from service.api.auth import Principal, Reader, require_roles
 from service.api.items import parse_time
 from service.api.json_body import JSONBodyRoute
 from service.api.params import RowId, parse_row_id
@@ -23,7 +23,6 @@ from service.loop.models import EvaluationRun
 
 router = APIRouter(route_class=JSONBodyRoute)
 
-Reader = Annotated[Principal, require_roles("reader", "auditor")]
 Evaluator = Annotated[Principal, require_roles("auditor")]
 
 SUMMARY_KEYS = ("macro_f1", "micro_f1", "detection_rate", "additional_discovery_rate")

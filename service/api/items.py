@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from service.api import pagination
-from service.api.auth import Principal, require_roles
+from service.api.auth import Reader
 from service.api.deps import components
 from service.api.params import RowId
 from service.api.schemas import ItemDetail, ItemOut, ItemPage
@@ -59,7 +59,6 @@ CSV_COLUMNS = (
     "worst_severity",
 )
 
-Reader = Annotated[Principal, require_roles("reader", "auditor")]
 
 
 @dataclass(frozen=True, slots=True)

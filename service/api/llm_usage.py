@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from service.api.auth import Principal, require_roles
+from service.api.auth import Reader
 from service.api.deps import components
 from service.api.items import parse_time
 from service.components import Components
@@ -17,7 +17,6 @@ from service.models import LLMCall
 
 router = APIRouter()
 
-Reader = Annotated[Principal, require_roles("reader", "auditor")]
 
 
 class EngineUsage(BaseModel):
