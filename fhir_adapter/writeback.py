@@ -10,8 +10,6 @@ published while the PUT was in flight stays pending; its requeued job sends it n
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import logging
 from dataclasses import dataclass
@@ -27,13 +25,13 @@ from service.db import Database
 from service.errors import DeliveryError
 from service.models import Observation, OutboxEntry, utcnow
 from service.queue import ClaimedJob
+from service.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
 PENDING = "pending"
 DELIVERED = "delivered"
 TRANSIENT_STATUS = frozenset({408, 429})
-MAX_RETRY_AFTER_SECONDS = 3600.0
 _MAX_DIAGNOSTICS = 500
 
 
@@ -181,24 +179,6 @@ class WritebackClient:
                 .where(OutboxEntry.observation_id == snapshot.id, OutboxEntry.status == PENDING)
                 .values(attempts=OutboxEntry.attempts + 1, last_error=message[:2000])
             )
-
-
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - (now or utcnow())).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def outcome_diagnostics(response: httpx.Response) -> str:

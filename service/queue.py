@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.models import Job, JobStatus, utcnow
+from service.retry import backoff_delay
 
 QC = "qc"
 STUDY = "study"
@@ -36,13 +37,6 @@ class RetryPolicy:
 
     base_seconds: float = 2.0
     max_seconds: float = 300.0
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Seconds to wait before attempt ``attempt + 1`` after ``attempt`` failures (1-based)."""
-    if attempt < 1:
-        return 0.0
-    return float(min(cap, base * 2 ** min(attempt - 1, 62)))
 
 
 def enqueue(

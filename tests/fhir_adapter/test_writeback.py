@@ -19,11 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from fhir_adapter.publisher import ObservationPublisher
-from fhir_adapter.writeback import WritebackClient, outcome_diagnostics, parse_retry_after
+from fhir_adapter.writeback import WritebackClient, outcome_diagnostics
 from service import queue
 from service.db import Database
 from service.errors import DeliveryError
 from service.models import Job, JobStatus, Observation, OutboxEntry
+from service.retry import parse_retry_after
 from service.taxonomy import Severity
 from service.worker import Worker, WorkerConfig
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server

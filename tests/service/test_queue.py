@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from service import queue
 from service.db import Database
 from service.models import Job, JobStatus, utcnow
+from service.retry import backoff_delay
 
 POLICY = queue.RetryPolicy(base_seconds=10, max_seconds=60)
 
@@ -22,7 +23,7 @@ POLICY = queue.RetryPolicy(base_seconds=10, max_seconds=60)
     [(0, 0.0), (1, 10.0), (2, 20.0), (3, 40.0), (4, 60.0), (50, 60.0), (10_000, 60.0)],
 )
 def test_backoff_delay_table(attempt: int, expected: float) -> None:
-    assert queue.backoff_delay(attempt, 10, 60) == expected
+    assert backoff_delay(attempt, 10, 60) == expected
 
 
 def _job(db: Database, key: str) -> Job:

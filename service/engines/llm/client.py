@@ -22,6 +22,7 @@ from service.engines.llm.breaker import CircuitBreaker
 from service.errors import EngineError
 from service.phi.guard import identifiers_in
 from service.phi.known import KnownIdentifiers
+from service.retry import backoff_delay, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,10 @@ class Completion:
 
 
 def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
-    """Seconds before retry ``attempt`` (1-based): Retry-After if given, else exponential."""
-    if retry_after:
-        try:
-            return min(max(float(retry_after), 0.0), cap)
-        except ValueError:
-            pass
-    return float(min(base * 2 ** (attempt - 1), cap))
+    """Seconds before retry ``attempt`` (1-based): the server's Retry-After (seconds or an HTTP
+    date) if given, else exponential backoff; at most ``cap`` either way."""
+    asked = parse_retry_after(retry_after, cap=cap)
+    return asked if asked is not None else backoff_delay(attempt, base, cap)
 
 
 class LLMClient:
