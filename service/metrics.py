@@ -8,7 +8,7 @@ values below are aggregated across the processes of one host.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -58,4 +58,31 @@ LLM_PHI_REFUSED = Counter(
     "LLM requests the egress guard refused because they still held a known patient identifier, "
     "by item kind (nothing was sent; the rule findings stand)",
     ["kind"],
+)
+
+# The closed loop (service.loop): per-process gauges, aggregated as their mode says.
+QUALITY_ROLLING = Gauge(
+    "radqc_rolling_quality",
+    "A code's precision or recall over the audits of the rolling window",
+    ["code", "metric"],
+    multiprocess_mode="max",
+)
+DRIFT_ALERT = Gauge(
+    "radqc_drift_alert",
+    "1 when a code's rolling precision or recall is below the configured floor",
+    ["code", "metric"],
+    multiprocess_mode="max",
+)
+CANARY_RECALL = Gauge(
+    "radqc_canary_recall",
+    "Share of injected canary errors a configuration caught, by code (rolling window)",
+    ["config", "code"],
+    multiprocess_mode="max",
+)
+LIVE_ENGINE_WORKERS = Gauge(
+    "radqc_live_engine_workers",
+    "Worker processes whose live QC runs this engine configuration (after a promotion, watch "
+    "them move to the new champion)",
+    ["config"],
+    multiprocess_mode="livesum",
 )

@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import Gauge
 from sqlalchemy import Integer, cast, func, select
 
-from service import queue
+from service import metrics, queue
 from service.db import Database
 from service.engines.base import ReportInput
 from service.loop.configs import EngineRegistry
@@ -35,12 +34,6 @@ from service.reports.sections import sections_dict, split_sections
 
 log = logging.getLogger(__name__)
 
-CANARY_RECALL = Gauge(
-    "radqc_canary_recall",
-    "Share of injected canary errors a configuration caught, by code (rolling window)",
-    ["config", "code"],
-    multiprocess_mode="max",
-)
 WINDOW_DAYS = 30
 
 
@@ -152,7 +145,9 @@ class CanaryRunner:
         with self.shadow.db.transaction() as session:
             session.add_all(results)
         for row in canary_summary(self.shadow.db):
-            CANARY_RECALL.labels(str(row["config_id"]), row["code"]).set(row["recall"]["value"])
+            metrics.CANARY_RECALL.labels(str(row["config_id"]), row["code"]).set(
+                row["recall"]["value"]
+            )
         return results
 
 

@@ -28,9 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import Gauge
-
-from service import queue
+from service import metrics, queue
 from service.config import Settings
 from service.db import Database
 from service.engines.base import Engine, StudyEngine
@@ -44,14 +42,6 @@ from service.worker import Periodic
 log = logging.getLogger(__name__)
 
 REFRESH_TASK = "engine-refresh"
-
-LIVE_WORKERS = Gauge(
-    "radqc_live_engine_workers",
-    "Worker processes whose live QC runs this engine configuration (after a promotion, watch "
-    "them move to the new champion)",
-    ["config"],
-    multiprocess_mode="livesum",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +97,7 @@ class LiveEngines:
             self.refresh()
         except Exception:
             log.exception("could not read the champion; running the settings' engines for now")
-        LIVE_WORKERS.labels(self.current.label).set(1)
+        metrics.LIVE_ENGINE_WORKERS.labels(self.current.label).set(1)
 
     def periodic(self, interval: float) -> Periodic:
         """The worker task that follows promotions (first run one interval after start)."""
@@ -170,8 +160,8 @@ class LiveEngines:
         self.pipeline.study_engines = live.study_engines
         self.pipeline.llm_kinds = live.llm_kinds
         self.current = live
-        LIVE_WORKERS.labels(previous.label).set(0)
-        LIVE_WORKERS.labels(live.label).set(1)
+        metrics.LIVE_ENGINE_WORKERS.labels(previous.label).set(0)
+        metrics.LIVE_ENGINE_WORKERS.labels(live.label).set(1)
         if not live.from_settings and not self._warned:
             self._warned = True
             log.warning(

@@ -13,27 +13,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from prometheus_client import Gauge
-
+from service import metrics
 from service.db import Database
 from service.loop.sample import CODE_LIST, SampleQuery, load_sample
 from service.loop.stats import FloatArray, ratio
 from service.models import utcnow
 
 log = logging.getLogger(__name__)
-
-ROLLING = Gauge(
-    "radqc_rolling_quality",
-    "A code's precision or recall over the audits of the rolling window",
-    ["code", "metric"],
-    multiprocess_mode="max",
-)
-ALERT = Gauge(
-    "radqc_drift_alert",
-    "1 when a code's rolling precision or recall is below the configured floor",
-    ["code", "metric"],
-    multiprocess_mode="max",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +58,9 @@ class DriftMonitor:
                 estimate = ratio(hits, denominator, sample.weights)
                 if estimate.value is None or estimate.n < self.min_count:
                     continue
-                ROLLING.labels(code, metric).set(estimate.value)
+                metrics.QUALITY_ROLLING.labels(code, metric).set(estimate.value)
                 below = estimate.value < self.floors[metric]
-                ALERT.labels(code, metric).set(1 if below else 0)
+                metrics.DRIFT_ALERT.labels(code, metric).set(1 if below else 0)
                 if below:
                     alert = DriftAlert(
                         code, metric, estimate.value, self.floors[metric], estimate.n
