@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from service import canonical
 from service.models import Finding, Item, utcnow
 from service.taxonomy import CODE_SYSTEM, SUMMARY_CODE, Severity, display
 
@@ -270,10 +271,8 @@ def retimed(resource: Mapping[str, Any], like: Mapping[str, Any]) -> dict[str, A
 
 
 def content_hash(resource: Mapping[str, Any]) -> str:
-    """SHA-256 of the resource's canonical JSON, ``meta`` excluded."""
-    body = {key: value for key, value in resource.items() if key != "meta"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The Observation's content hash: its canonical JSON without ``meta``."""
+    return canonical.content_hash(resource, without=("meta",))
 
 
 def to_json(resource: Mapping[str, Any]) -> str:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -35,6 +33,7 @@ from fhir_adapter.inbound_errors import (
 )
 from fhir_adapter.inbound_text import report_text
 from fhir_adapter.outcome import IssueCode
+from service import canonical
 from service.api.json_body import JSONBodyError, element, parse_json
 from service.ingest import ReceivedReport
 from service.reports.sections import sections_dict
@@ -115,17 +114,9 @@ def require_type(data: Any, expected: str) -> dict[str, Any]:
     return data
 
 
-def canonical_json(resource: Mapping[str, Any]) -> bytes:
-    """Sorted keys, compact, UTF-8: the same content always gives the same bytes."""
-    return json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
-
-
 def content_hash(resource: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of the resource without ``meta`` and ``id``."""
-    content = {key: value for key, value in resource.items() if key not in {"meta", "id"}}
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    """The report's content hash: its canonical JSON without ``meta`` and ``id``."""
+    return canonical.content_hash(resource, without=("meta", "id"))
 
 
 def identifier_report_id(system: str | None, value: str) -> str:

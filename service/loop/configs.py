@@ -179,6 +179,9 @@ def unrunnable(parameters: dict[str, Any]) -> str | None:
 
 
 def fingerprint(parameters: dict[str, Any]) -> str:
+    """The configuration's identity. Not :func:`service.canonical.content_hash`: fingerprints
+    are stored in ``engine_configs`` since issue 5 with this (key-sorted, default separators)
+    form, and changing it would make every stored configuration look new."""
     return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
 
 
