@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,6 +106,32 @@ class ClaimedJob:
 
 
 ABANDONED = "worker lost during the last allowed attempt"
+# What a claimed job's handler needs, read back in the statement that claims (or fails) it.
+_CLAIMED_COLUMNS = (
+    Job.id,
+    Job.kind,
+    Job.key,
+    Job.item_id,
+    Job.study_id,
+    Job.target,
+    Job.attempts,
+    Job.max_attempts,
+    Job.locked_by,
+)
+
+
+def _claimed(row: Any) -> ClaimedJob:  # a Row of _CLAIMED_COLUMNS
+    return ClaimedJob(
+        id=row.id,
+        kind=row.kind,
+        key=row.key,
+        item_id=row.item_id,
+        study_id=row.study_id,
+        target=row.target,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        locked_by=row.locked_by or "",
+    )
 
 
 def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob | None:
@@ -132,32 +159,11 @@ def claim(session: Session, worker_id: str, lease_seconds: float) -> ClaimedJob 
             lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
             updated_at=now,
         )
-        .returning(
-            Job.id,
-            Job.kind,
-            Job.key,
-            Job.item_id,
-            Job.study_id,
-            Job.target,
-            Job.attempts,
-            Job.max_attempts,
-        )
+        .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     )
     row = session.execute(stmt).one_or_none()
-    if row is None:
-        return None
-    return ClaimedJob(
-        id=row.id,
-        kind=row.kind,
-        key=row.key,
-        item_id=row.item_id,
-        study_id=row.study_id,
-        target=row.target,
-        attempts=row.attempts,
-        max_attempts=row.max_attempts,
-        locked_by=worker_id,
-    )
+    return None if row is None else _claimed(row)
 
 
 def extend_lease(session: Session, job_id: int, worker_id: str, lease_seconds: float) -> bool:
@@ -251,33 +257,10 @@ def dead_letter_abandoned(session: Session) -> list[ClaimedJob]:
             last_error=ABANDONED,
             updated_at=now,
         )
-        .returning(
-            Job.id,
-            Job.kind,
-            Job.key,
-            Job.item_id,
-            Job.study_id,
-            Job.target,
-            Job.attempts,
-            Job.max_attempts,
-            Job.locked_by,
-        )
+        .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     ).all()
-    return [
-        ClaimedJob(
-            id=row.id,
-            kind=row.kind,
-            key=row.key,
-            item_id=row.item_id,
-            study_id=row.study_id,
-            target=row.target,
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
-            locked_by=row.locked_by or "",
-        )
-        for row in rows
-    ]
+    return [_claimed(row) for row in rows]
 
 
 def queue_depth(session: Session) -> int:
