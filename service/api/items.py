@@ -60,7 +60,6 @@ CSV_COLUMNS = (
 )
 
 
-
 @dataclass(frozen=True, slots=True)
 class ItemFilters:
     """The validated filters of an item query; every one given must hold."""

@@ -18,7 +18,6 @@ from service.models import LLMCall
 router = APIRouter()
 
 
-
 class EngineUsage(BaseModel):
     engine_version: str
     kind: str
