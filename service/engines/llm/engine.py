@@ -13,6 +13,7 @@ import base64
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,12 +103,12 @@ class _LLMEngine:
         )
         return LLMResult(merged, answer.calls)
 
-    def _system(self, rules: list[Finding], known: KnownIdentifiers, **extra: Any) -> str:
+    def _system(self, rules: list[Finding], clean: Callable[[str], str], **extra: Any) -> str:
         """The system prompt; the rule findings' messages are de-identified like the text (a
-        message may quote it)."""
+        message may quote it: a typo check quotes the unknown word, which may be a name)."""
         # In "review" mode the model works alone: it is not shown the rule findings.
         shown = (
-            [{"code": r.code, "message": known.redact(r.message)} for r in rules]
+            [{"code": r.code, "message": clean(r.message)} for r in rules]
             if self.mode in ("verify", "both")
             else []
         )
@@ -129,6 +130,15 @@ class _LLMEngine:
             engine=ENGINE_NAME,
             engine_version=self.version,
         )
+
+
+_QUOTED = re.compile(r"'([^'\n]{1,120})'")
+
+
+def only_sent_quotes(message: str, sent: str) -> str:
+    """A rule message quotes the report ("Possible misspelling: 'Quixworth'"): a quoted fragment
+    the de-identified text no longer holds was removed from it, so it goes from the message too."""
+    return _QUOTED.sub(lambda m: m.group(0) if m.group(1) in sent else "'[REDACTED]'", message)
 
 
 def _squash(text: str) -> str:
@@ -162,10 +172,20 @@ class LLMReportEngine(_LLMEngine):
     async def review(self, item: ReportInput, rule_findings: list[Finding]) -> LLMResult:
         known = item.known_identifiers
         key = item.accession or item.report_id
-        text = deidentify(item.text, key, known)
-        exam = known.redact(item.exam_display) if item.exam_display else None
+
+        def clean(value: str) -> str:
+            return deidentify(value, key, known)
+
+        text = clean(item.text)
+        exam = clean(item.exam_display) if item.exam_display else None
         marker = f"report-{secrets.token_hex(8)}"
-        system = self._system(rule_findings, known, sex=item.patient_sex, exam=exam, marker=marker)
+
+        def clean_message(message: str) -> str:
+            return only_sent_quotes(clean(message), text)
+
+        system = self._system(
+            rule_findings, clean_message, sex=item.patient_sex, exam=exam, marker=marker
+        )
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": f"<{marker}>\n{text}\n</{marker}>"},
@@ -182,6 +202,13 @@ class LLMImageEngine(_LLMEngine):
 
     kind: Kind = "image"
     template_name = "image_review.v2"
+
+    @staticmethod
+    def _clean(item: ImageInput) -> Callable[[str], str]:
+        def clean(value: str) -> str:
+            return deidentify(value, item.sop_instance_uid, item.known_identifiers)
+
+        return clean
 
     def __init__(
         self,
@@ -200,7 +227,7 @@ class LLMImageEngine(_LLMEngine):
             return LLMResult(list(rule_findings), [], f"image not rendered: {exc}")
         url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": self._system(rule_findings, item.known_identifiers)},
+            {"role": "system", "content": self._system(rule_findings, self._clean(item))},
             {
                 "role": "user",
                 "content": [

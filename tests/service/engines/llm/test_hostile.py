@@ -95,3 +95,25 @@ def test_a_hostile_answer_cannot_erase_confident_rules_or_invent_evidence() -> N
     assert by_code["report.typo"].evidence[-1] == {"llm_verdict": "reject", "llm_confidence": 1.0}
     assert by_code["report.laterality"].engine == "llm"
     assert "report.exam_mismatch" not in by_code  # the invented critical finding never lands
+
+
+def test_a_rule_message_quoting_a_removed_name_is_cleaned_too() -> None:
+    """A typo check quotes the unknown word, which may be the name the scrubber removed from the
+    text; the message shown to the model must not bring it back."""
+    text = "FINDINGS: Discussed with Dr Quixworth. The lungs are clear.\nIMPRESSION: Normal."
+    rule = Finding(
+        "report.typo",
+        Severity.MINOR,
+        "Possible misspelling: 'Quixworth' ('Quickworth'?), 'lunsg'; correct the report.",
+        [{"quote": "Quixworth"}],
+        0.7,
+        "rules",
+        "r",
+    )
+    with llm_server() as (srv, url):
+        _review(url, text, [rule])
+    [request] = srv.requests
+    sent = json.dumps(request["messages"])
+    assert "Quixworth" not in sent
+    assert "The lungs are clear" in sent and "'[REDACTED]'" in sent
+    assert "lunsg" not in sent  # quoted but not in the text sent: redacted as well
