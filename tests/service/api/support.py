@@ -88,10 +88,15 @@ def add_report(
 
 
 def add_image(
-    comps: Components, shared_data: Path, sop_uid: str, study_uid: str, accession: str | None
+    comps: Components,
+    shared_data: Path,
+    sop_uid: str,
+    study_uid: str,
+    accession: str | None,
+    file: str = IMAGE_FILE,
 ) -> int:
     """A real DICOM file, stored durably, received under made-up UIDs."""
-    path = shared_data / IMAGE_FILE
+    path = shared_data / file
     header = pydicom.dcmread(path, stop_before_pixels=True)
     stored = comps.files.put([path.read_bytes()])
     received = ReceivedInstance(
