@@ -33,6 +33,8 @@ def principal(request: Request) -> Principal:
     token = request.cookies.get(COOKIE, "")
     found = principal_of(request, token) if token else None
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if found is None and token:
+        raise LoginRequired(target, "that token is not valid: check it and sign in again")
     if found is None:
         raise LoginRequired(target, "please sign in with your token")
     if found.role not in PAGE_ROLES:

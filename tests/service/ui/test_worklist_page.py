@@ -37,3 +37,19 @@ def test_the_worklist_counts_passed_items_drawn(settings: Settings, db: Database
     assert f"{len(drawn)} items listed" in summary.group(1)
     assert "passed (no finding)" in page and "rarely audited code" in page
     assert "rare_code" not in page and "P(drawn)" not in page
+
+
+def test_a_wrong_token_is_told_so(settings: Settings, db: Database) -> None:
+    """Issue 15: a wrong token returned to the same sign-in message as no token at all."""
+    comps = make_components(settings, db)
+    with serve_app(make_app(comps)) as url:
+        with httpx.Client(base_url=url, timeout=10, follow_redirects=True) as anonymous:
+            assert "please sign in" in anonymous.get("/ui/worklist").text
+        with httpx.Client(
+            base_url=url,
+            cookies={"radqc_token": "not-a-token-0123456789"},
+            timeout=10,
+            follow_redirects=True,
+        ) as wrong:
+            page = wrong.get("/ui/worklist").text
+    assert "that token is not valid" in page
