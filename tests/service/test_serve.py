@@ -201,12 +201,23 @@ def test_serve_end_to_end(
     assert "cxr.metadata" in flagged_codes
     assert all(i["flagged"] == bool(i["findings"]) for i in items)
 
-    # radqc's own FHIR API has every finding and one summary per item as an Observation.
-    n_findings = sum(len(i["findings"]) for i in items)  # type: ignore[arg-type]
-    bundle = httpx.get(
-        f"{service.http}/fhir/Observation", params={"_count": "500"}, headers=READER, timeout=10
-    ).json()
-    ids = [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+    # radqc's own FHIR API has every finding and one summary per item as an Observation. Study
+    # checks may still add findings after every item is done (the study is checked once it has
+    # been quiet for RADQC_STUDY_STABLE_SECONDS): read items and Observations until they agree.
+    deadline = time.monotonic() + 30
+    while True:
+        items = _items(service)
+        n_findings = sum(len(i["findings"]) for i in items)  # type: ignore[arg-type]
+        bundle = httpx.get(
+            f"{service.http}/fhir/Observation",
+            params={"_count": "500"},
+            headers=READER,
+            timeout=10,
+        ).json()
+        ids = [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+        if len(ids) == n_findings + len(items) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(ids) == len(set(ids)) == n_findings + len(items)
     summary = httpx.get(
         f"{service.http}/fhir/Observation",
