@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from pydicom.dataset import Dataset
@@ -103,33 +103,17 @@ class Pipeline:
                     Instance.version == instance.version - 1,
                 )
             )
-            header = read_header(self.files.path(instance.path))
-            reports = (
-                session.scalars(
-                    select(ReportVersion.resource_json)
-                    .where(ReportVersion.accession == instance.study.accession)
-                    .limit(_MAX_RELATED)
-                ).all()
-                if instance.study.accession
-                else []
-            )
             return ImageInput(
                 item_id=item.id,
                 sop_instance_uid=instance.sop_instance_uid,
                 version=instance.version,
                 path=str(self.files.path(instance.path)),
-                header=header,
+                header=read_header(self.files.path(instance.path)),
                 previous_sha256=previous,
-                known_identifiers=from_dicom(header) | _known_from_reports(reports),
             )
         version = item.report_version_row
         assert version is not None
         images = tuple(header for _, header in self._related_images(session, version))
-        known = _known_from_reports([version.resource_json]) | from_ids(
-            version.accession, version.study_instance_uid, item.report_id
-        )
-        for header in images:
-            known = known | from_dicom(header)
         return ReportInput(
             item_id=item.id,
             report_id=item.report_id or "",
@@ -142,8 +126,32 @@ class Pipeline:
             status=version.status,
             accession=version.accession,
             image_headers=images,
-            known_identifiers=known,
         )
+
+    def _known_identifiers(self, session: Session, item: Item, qc_input: QCInput) -> QCInput:
+        """``qc_input`` with every identifier radqc holds for its patient and study: its own
+        header or resource, the reports of an image's accession, the images of a report."""
+        if isinstance(qc_input, ImageInput):
+            accession = item.instance.study.accession if item.instance is not None else None
+            reports = (
+                session.scalars(
+                    select(ReportVersion.resource_json)
+                    .where(ReportVersion.accession == accession)
+                    .limit(_MAX_RELATED)
+                ).all()
+                if accession
+                else []
+            )
+            known = from_dicom(qc_input.header) | _known_from_reports(reports)
+            return replace(qc_input, known_identifiers=known)
+        version = item.report_version_row
+        assert version is not None
+        known = _known_from_reports([version.resource_json]) | from_ids(
+            version.accession, version.study_instance_uid, item.report_id
+        )
+        for header in qc_input.image_headers:
+            known = known | from_dicom(header)
+        return replace(qc_input, known_identifiers=known)
 
     def _related_images(
         self, session: Session, version: ReportVersion
@@ -199,12 +207,13 @@ class Pipeline:
 
     def stored_input(self, item_id: int) -> QCInput:
         """The stored input of ``item_id``, as its engines saw it, read-only (the status is left
-        as it is): for the LLM part, shadow runs and canaries."""
+        as it is), with the patient's known identifiers: for the LLM part, shadow runs and
+        canaries (the rules, on the hot path, do not need them)."""
         with self.db.reader() as session:
             item = session.get(Item, item_id)
             if item is None:
                 raise NotFoundError(f"item {item_id} does not exist")
-            return self._load_input(session, item)
+            return self._known_identifiers(session, item, self._load_input(session, item))
 
     def mark_failed(self, item_id: int, error: str) -> None:
         """The item's job was dead-lettered: show it as failed with the reason."""
