@@ -1,9 +1,11 @@
 """Render a DICOM image to a downscaled 8-bit PNG for the model.
 
-Why: models see display pixels, so the image must look as a radiologist's viewer shows it:
-rescale (Modality LUT), then the VOI LUT or window (else the full range), then MONOCHROME1
-inverted so bone is bright. Burned-in text is blacked out first (:mod:`.redact`, always on). Only
-pixels go out; no header value is embedded in the PNG.
+Why: models see display pixels, so the image must look as the auditor's page shows it. The
+pixels come from :mod:`service.display`, the one pipeline the audit page and the rules share:
+Modality LUT, the file's VOI LUT or window (else the full range) stretched over the display
+range, MONOCHROME1 inverted so bone is bright; a colour image as its luminance. Burned-in text
+is blacked out first (:mod:`.redact`, always on). Only pixels go out; no header value is
+embedded in the PNG.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import io
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from service.display import ImageDecodeError, display_image, read_image, to_uint8
 from service.engines.base import ImageInput
 from service.engines.llm.redact import downscale, redact
 from service.errors import EngineError
@@ -27,35 +27,19 @@ class RenderError(EngineError):
 
 
 def display_array(ds: Dataset) -> NDArray[np.uint8]:
-    """The 8-bit display image of a single-frame greyscale dataset."""
+    """The 8-bit display image of the first frame of ``ds`` (greyscale)."""
     try:
-        arr = ds.pixel_array
-    except Exception as exc:  # pydicom raises many types for undecodable pixel data
-        raise RenderError(f"cannot decode pixel data: {exc}") from exc
-    if arr.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
-        arr = arr[0]
-    if arr.ndim != 2:
-        raise RenderError(f"unsupported pixel array shape {arr.shape}")
-    values = apply_modality_lut(arr, ds).astype(np.float64)
-    if "VOILUTSequence" in ds or "WindowCenter" in ds:
-        values = apply_voi_lut(values, ds, index=0).astype(np.float64)
-    low, high = float(values.min()), float(values.max())
-    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
-    if str(ds.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1":
-        scaled = 1.0 - scaled
-    return np.asarray(np.round(scaled * 255.0), dtype=np.uint8)
+        return to_uint8(display_image(ds).pixels)
+    except ImageDecodeError as exc:
+        raise RenderError(str(exc)) from exc
 
 
 def load_display(path: str) -> NDArray[np.uint8]:
     """The 8-bit display image of the DICOM file at ``path``."""
     try:
-        ds = dcmread(path, force=True)
-    except Exception as exc:  # a file that is not readable DICOM fails the same way every time
-        raise RenderError(f"cannot read the DICOM file: {exc}") from exc
-    if "TransferSyntaxUID" not in ds.file_meta:  # files written without a meta header
-        ds.file_meta.TransferSyntaxUID = (
-            ImplicitVRLittleEndian if ds.is_implicit_VR else ExplicitVRLittleEndian
-        )
+        ds = read_image(path)
+    except ImageDecodeError as exc:  # a file that is not readable DICOM fails the same way
+        raise RenderError(str(exc)) from exc
     return display_array(ds)
 
 

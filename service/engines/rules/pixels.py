@@ -1,9 +1,14 @@
 """Decoding a stored radiograph once into a small float working image the pixel checks share.
 
-The working image is the modality values (rescale slope/intercept applied), MONOCHROME1 inverted
-so that dense tissue is bright, block-averaged to at most ``WORK_SIZE`` pixels on its long side
-and scaled to 0..1 between the 0.5th and 99.5th percentiles. Statistics that need full
-resolution (clipping at the bit-depth limits) are taken once while decoding.
+The grey levels come from :mod:`service.display`, the pipeline the audit page and the LLM's
+picture share, up to and without its VOI step: the first frame, the Modality LUT (rescale or
+Modality LUT Sequence), MONOCHROME1 inverted so that dense tissue is bright, colour as its
+luminance (:func:`service.display.grey_levels`). The file's window is not applied: the checks'
+thresholds are tuned on the full range of the modality values, and a window (often narrower,
+clipping the lungs or the bone; on the tuning films the whole bit range) would move them. Instead
+the values are block-averaged to at most ``WORK_SIZE`` pixels on the long side and scaled to 0..1
+between their 0.5th and 99.5th percentiles. Statistics that need full resolution (clipping at the
+bit-depth limits, distinct stored values) are taken once, on the stored values, while decoding.
 
 Decoding is memoised per file (path, size and modification time): the engine runs its checks
 in sequence on one ``ImageInput`` and every pixel check asks for the same working image.
@@ -22,12 +27,11 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom import dcmread
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ImplicitVRLittleEndian
+from pydicom.dataset import Dataset
 
+from service import display
 from service.engines.base import ImageInput
-from service.engines.rules._dicom import parse_numbers, upper_text, value_text
+from service.engines.rules._dicom import parse_numbers, value_text
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +89,14 @@ def working_image(item: ImageInput) -> WorkingImage | None:
 
 
 def load(path: str) -> WorkingImage | None:
-    """Decode ``path`` into a working image; None when it has no usable greyscale pixels."""
+    """Decode ``path`` into a working image; None when it has no usable pixels."""
     try:
-        ds = dcmread(path, force=True)
-        if "PixelData" not in ds:
-            return None
-        _default_transfer_syntax(ds)
-        raw = np.asarray(ds.pixel_array)
-    except Exception as exc:  # undecodable pixel data: stored_object and header checks report it
-        log.info("pixels not decoded for %s: %s", os.path.basename(path), type(exc).__name__)
+        ds = display.read_image(path)
+        raw = display.decode(ds)
+    except display.NoPixelData:
+        return None
+    except display.ImageDecodeError as exc:  # stored_object and header checks report it
+        log.info("pixels not decoded for %s: %s", os.path.basename(path), exc)
         return None
     try:
         return from_array(raw, ds)
@@ -102,20 +105,10 @@ def load(path: str) -> WorkingImage | None:
         return None
 
 
-def _default_transfer_syntax(ds: Dataset) -> None:
-    """Legacy files without file meta: pydicom read them as implicit VR little endian."""
-    meta = getattr(ds, "file_meta", None)
-    if not isinstance(meta, Dataset):
-        meta = FileMetaDataset()
-        ds.file_meta = meta
-    if "TransferSyntaxUID" not in meta:
-        meta.TransferSyntaxUID = ImplicitVRLittleEndian
-
-
 def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
-    """Normalise decoded stored values (one frame, greyscale) into a working image."""
-    if raw.ndim == 3 and upper_text(ds, "PhotometricInterpretation").startswith("MONO"):
-        raw = raw[0]  # multi-frame: the first frame
+    """Normalise decoded stored values (first frame of a multi-frame, colour as luminance)
+    into a working image."""
+    raw = display.luminance(display.first_frame(raw, ds))
     if raw.ndim != 2 or min(raw.shape) < MIN_SIDE or not np.issubdtype(raw.dtype, np.number):
         return None
     lo_limit, hi_limit = _stored_limits(raw, ds)
@@ -124,12 +117,7 @@ def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
     centre = raw[raw.shape[0] // 4 : 3 * raw.shape[0] // 4 : 3, raw.shape[1] // 4 :: 3]
     levels = int(np.unique(centre).size)
     factor = max(1, -(-max(raw.shape) // WORK_SIZE))
-    small = block_mean(raw, factor)
-    slope = _number(ds, "RescaleSlope", 1.0)
-    small = small * np.float32(slope if slope != 0 else 1.0)
-    photometric = upper_text(ds, "PhotometricInterpretation")
-    if photometric == "MONOCHROME1":
-        small = -small
+    small = block_mean(display.grey_levels(raw, ds), factor)
     if not np.all(np.isfinite(small)):
         return None
     low, high = np.percentile(small, [0.5, 99.5])
@@ -137,7 +125,8 @@ def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
     scaled = (small - np.float32(low)) / np.float32(span if span > 0 else 1.0)
     pixels = np.clip(scaled, 0.0, 1.0).astype(np.float32)
     rows, cols = raw.shape
-    if photometric == "MONOCHROME1":
+    photometric = display.photometric(ds)
+    if display.inverted(ds):
         clip_low, clip_high = clip_high, clip_low
     return WorkingImage(pixels, factor, (rows, cols), photometric, clip_low, clip_high, levels)
 
