@@ -12,8 +12,11 @@ Printed: per code (the seven the faults cover) recall with Wilson 95% CI, precis
 bootstrap CI, macro-F1; detection over faulty cases; clean films flagged (any code of the eleven);
 codes that fired with no fault of theirs; recall per kind of fault; flag-nothing and flag-all.
 
-Usage: .venv/bin/python bench/quality/images.py [--per-kind 30] [--seed 7] [--previous auto|none]
-       [--workers 1]
+The films are split into dev and test by a seeded hash of the film id: thresholds are tuned on
+``--split dev`` only, and the figures reported are ``--split test`` (the default).
+
+Usage: .venv/bin/python bench/quality/images.py [--split test] [--per-kind 30] [--seed 7]
+       [--previous auto|none] [--workers 1]
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from bench.quality import film_faults  # noqa: E402
-from bench.quality.films import cached_films, check_cache  # noqa: E402
+from bench.quality.common import in_split  # noqa: E402
+from bench.quality.films import Film, cached_films, check_cache  # noqa: E402
 
 _LEAKED = sorted(m for m in sys.modules if m == "service" or m.startswith("service."))
 assert not _LEAKED, f"the film faults import service modules: {_LEAKED}"
@@ -64,10 +68,19 @@ IMAGE_CODES = (
 COVERED = tuple(c for c in IMAGE_CODES if c in {code for code, _, _ in film_faults.FAULTS.values()})
 
 
-def build_cases(per_kind: int, seed: int, out: Path) -> list[dict[str, object]]:
+def split_films(split: str, seed: int) -> list[Film]:
+    """The cached films of ``split``: "dev" (tune on these), "test" (report these) or "all".
+    A film belongs to one split for a given seed (seeded hash of its id), so every case built
+    from it, clean or faulty, is on the same side."""
+    films = cached_films()
+    if split == "all":
+        return films
+    return [f for f in films if in_split(f.film_id, seed, split)]
+
+
+def build_cases(per_kind: int, seed: int, out: Path, films: list[Film]) -> list[dict[str, object]]:
     """Write the case files; return one record per case (id, path, truth, kind, transfer)."""
     rng = np.random.default_rng(seed)
-    films = cached_films()
     bases = {f.film_id: dcmread(f.cached) for f in films}
     plan: list[tuple[str, str | None]] = [(f.film_id, None) for f in films]
     order = [films[i].film_id for i in rng.permutation(len(films))]
@@ -143,6 +156,12 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--split",
+        default="test",
+        choices=("dev", "test", "all"),
+        help="films to use: tune on dev, report test (a seeded hash of the film id)",
+    )
     parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--previous", default="auto", help="auto, none, or a git revision")
@@ -154,15 +173,18 @@ def main() -> None:
         help="count only findings at or above this confidence (RADQC_FLAG_MIN_CONFIDENCE)",
     )
     args = parser.parse_args()
-    films = cached_films()
-    if not films:
+    if not cached_films():
         raise SystemExit("no films in the cache: run python -m bench.quality.films build first")
     print("independence: importing the film faults loaded no service module (asserted)")
-    print(check_cache(films))
-    print(f"films: {Counter(f.source for f in films)}")
+    print(check_cache(cached_films()))
+    films = split_films(args.split, args.seed)
+    print(
+        f"split {args.split!r} (seed {args.seed}): {len(films)} films, "
+        f"{Counter(f.source for f in films)}"
+    )
     with tempfile.TemporaryDirectory(prefix="radqc-images-") as tmp:
         started = time.perf_counter()
-        cases = build_cases(args.per_kind, args.seed, Path(tmp))
+        cases = build_cases(args.per_kind, args.seed, Path(tmp), films)
         n_err = sum(bool(c["truth"]) for c in cases)
         print(
             f"{len(cases)} cases ({n_err} with one fault, {len(cases) - n_err} clean; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.engines.base import Evidence, Finding, ImageInput
+from service.engines.rules import anatomy as model
 from service.engines.rules._display import misdisplayed
 from service.engines.rules._findings import tag_label
 from service.engines.rules.header import labelled_not_a_radiograph
@@ -46,8 +47,9 @@ def pixel_check(
     """An image check from a check of the working image: no image, no findings.
 
     ``upright_only`` checks measure anatomy, so they are skipped on an image that displays
-    inverted, rotated or upside down (the orientation check reports that error once) and on
-    an animal's radiograph (the subject check reports it; human chest anatomy does not apply).
+    inverted, rotated or upside down (by its grey levels, or turned by the anatomy model's
+    reading: the orientation check reports that error once) and on an animal's radiograph
+    (the subject check reports it; human chest anatomy does not apply).
     """
 
     def run(item: ImageInput) -> list[Finding]:
@@ -57,7 +59,9 @@ def pixel_check(
         if image is None:
             return []
         layout = anatomy(image)
-        if upright_only and (misdisplayed(layout) or check_human_subject(item)):
+        if upright_only and (
+            misdisplayed(layout) or check_human_subject(item) or model.turn_of(image) is not None
+        ):
             return []  # anatomy measures assume a correctly displayed human chest
         return check(image, layout)
 

@@ -1,13 +1,21 @@
-"""``cxr.artifact`` (bright compact foreign bodies over the lungs) and ``cxr.annotation``
-(burned-in text over the lungs), from the same bright-spot mask.
+"""``cxr.artifact`` (foreign bodies over the lungs) and ``cxr.annotation`` (burned-in text
+over the lungs).
 
-A bright spot is a pixel near the top of the grey range and much brighter than its
-surroundings, inside the lung zones, with spot neighbours (isolated noise pixels are dropped).
-Text and metal differ in shape: a line of text crosses a row many times (one run per stroke),
-a few metal objects only once or twice. Metal must also be solid and compact: each part must
-stay bright on the 3x3-smoothed image (quantum noise does not) and must not be a line (the
-bright edge of a tilted image, a grid line). Laterality markers and text in the corners are
-outside the lung zones and not counted here.
+- Text: a bright spot is a pixel near the top of the grey range and much brighter than its
+  surroundings, inside the lung zones, with spot neighbours (isolated noise pixels are
+  dropped). A line of text crosses a row many times (one run per stroke), or makes a thin
+  band of small parts. Laterality markers and text in the corners are outside the lung zones
+  and not counted here.
+- Foreign bodies (ECG electrodes and their leads, buttons and snaps, jewellery, detector
+  defects): pixels inside the lungs the anatomy model finds that are much brighter than the
+  13x13 neighbourhood around them (``OBJECT_CONTRAST`` on the working image's 0..1 scale),
+  with object neighbours, text excluded; reported from ``METAL_PIXELS`` of them. Inside the
+  lungs nothing normal is that much brighter than its surroundings (the ribs, vessels and
+  the heart border are softer, and the bones of the mediastinum and shoulders are outside
+  the masks): on the dev films of the image benchmark clean films had 0-35 such pixels but
+  for two at 94 and 348 (one holds a real device), films with an ECG set 64-496. Tubes and
+  lines that belong in the chest are not told apart yet. Not measured on a noise-dominated
+  image (cxr.exposure reports it).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.engines.base import Finding
+from service.engines.rules import anatomy as model
 from service.engines.rules._findings import finding
 from service.engines.rules._measure import bright_spots, row_runs
 from service.engines.rules._pixel_findings import pixel_check, region_evidence
@@ -23,11 +32,11 @@ from service.engines.rules.lungs import Anatomy, content_mask
 from service.engines.rules.pixels import WorkingImage, box_mean, derived
 from service.taxonomy import Severity
 
+OBJECT_CONTRAST = 0.25  # brighter than the 13x13 mean around it (0..1 working scale)
+TEXT_MARGIN = 4  # working pixels around a text stroke that belong to the text
 TEXT_ROWS = 4  # rows crossed by at least TEXT_RUNS separate strokes
 TEXT_RUNS = 6
-METAL_PIXELS = 20  # bright-spot pixels (working image) that make an object
-SOLID_SHARE = 0.25  # share of an object's spots still bright after 3x3 smoothing
-ELONGATED = 4.0  # longest extent / sqrt(area) beyond which a part is a line
+METAL_PIXELS = 30  # object pixels (working image, 512 on its long side) that are reported
 TEXT_PARTS = 6  # small bright parts in one band that make a line of text
 TEXT_ASPECT = 3.0  # the band's width over its height
 MAX_SPOT_PIXELS = 20000  # more spots than this is a processing fault, not objects
@@ -67,23 +76,21 @@ def _components(mask: np.ndarray) -> list[np.ndarray]:
     return found
 
 
-def _solid(image: WorkingImage, a: Anatomy, mask: np.ndarray) -> np.ndarray:
-    """The spots that form solid, compact objects. A part must stay bright on the 3x3-smoothed
-    image (quantum noise does not) and must not be elongated (the bright edge of a tilted
-    image, a grid line or a cable is a line, not a compact foreign body)."""
-    if int(mask.sum()) > MAX_SPOT_PIXELS:
-        return np.zeros_like(mask)
-    smooth = bright_spots(box_mean(image.pixels, 1), a, 6)
-    keep = np.zeros_like(mask)
-    for part in _components(mask):
-        rows, cols = part[:, 0], part[:, 1]
-        if len(part) < 4 or float(smooth[rows, cols].mean()) < SOLID_SHARE:
-            continue
-        extent = max(int(np.ptp(rows)), int(np.ptp(cols))) + 1
-        if extent / np.sqrt(len(part)) > ELONGATED:
-            continue
-        keep[rows, cols] = True
-    return keep
+def _lung_objects(image: WorkingImage) -> np.ndarray:
+    """Pixels inside the model's lungs far brighter than their neighbourhood, with object
+    neighbours (computed once)."""
+
+    def compute() -> np.ndarray:
+        found = model.of_image(image)
+        if not found.lungs_found:
+            return np.zeros(image.pixels.shape, dtype=bool)
+        lungs = model.working_mask(found, ("right_lung", "left_lung"), image.pixels.shape)
+        contrast = image.pixels - box_mean(image.pixels, 6)
+        mask = lungs & (contrast > OBJECT_CONTRAST)
+        neighbours = box_mean(mask.astype(np.float32), 1) * 9
+        return np.asarray(mask & (neighbours >= 2 - 1e-3))
+
+    return derived(image.pixels, "lung_objects", compute)
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -168,26 +175,22 @@ def check_text(image: WorkingImage, a: Anatomy) -> list[Finding]:
 
 
 def check_metal(image: WorkingImage, a: Anatomy) -> list[Finding]:
-    """Bright compact objects over the lung fields (text excluded: cxr.annotation)."""
-    mask = _spots(image, a)
+    """Foreign bodies over the lung fields (text excluded: cxr.annotation)."""
+    if noise_dominated(image, a):
+        return []
+    mask = _lung_objects(image)
+    if int(mask.sum()) > MAX_SPOT_PIXELS:
+        return []  # a processing fault over the whole image, not objects
     text = _text(image, a)
     if text.any():
-        # the text's band, widened by a glyph height, is text: its stray pieces are not metal
-        rows = np.flatnonzero(text.any(axis=1))
-        cols = np.flatnonzero(text.any(axis=0))
-        margin = int(rows[-1] - rows[0]) + 1
-        mask = mask.copy()
-        mask[
-            max(0, int(rows[0]) - margin) : int(rows[-1]) + margin + 1,
-            max(0, int(cols[0]) - margin) : int(cols[-1]) + margin + 1,
-        ] = False
-    mask = _solid(image, a, mask)
+        # pixels near a stroke of text are text (its stray pieces are not objects)
+        mask = mask & ~(box_mean(text.astype(np.float32), TEXT_MARGIN) > 0)
     count = int(mask.sum())
     if count < METAL_PIXELS:
         return []
     message = (
-        "A bright foreign object (metal or similar) projects over the lung fields; check "
-        "whether it hides anatomy and remove it if possible."
+        "A foreign object (metal or similar: electrodes, leads, buttons, jewellery) projects "
+        "over the lung fields; check whether it hides anatomy and remove it if possible."
     )
     evidence = region_evidence(image, _box(mask), "bright_object_pixels", count, METAL_PIXELS)
     return [finding("cxr.artifact", Severity.MINOR, message, [evidence], 0.7)]

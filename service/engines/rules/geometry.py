@@ -1,27 +1,22 @@
-"""``cxr.field_of_view`` and ``cxr.centering`` from the thorax box and its borders.
+"""``cxr.field_of_view`` and ``cxr.centering``.
 
-- Field of view: the lung fields run into the top or the bottom edge (apices or costophrenic
-  angles cut off). Top: a complete chest has shoulders and neck above the apices, so in the
-  top 20 % of the lateral zones some row is tissue. The band's brightest row is measured on
-  the lung (1) to mediastinum (0) scale (:func:`._measure.edge_bands`): on the tuning
-  radiographs -0.1 to 0.52 (0.8 on a blurred copy of the tightly collimated RG1), and 0.95 to
-  1.05 for 27 % top crops of them. The single top edge strip used before was dropped: air
-  above the shoulders is as dark as lung, so complete and cut tops overlapped, and it fired
-  on bottom crops. Bottom: the bottom edge strip of the lateral zones as dark as lung. The
-  same band measure at the bottom (no diaphragm or abdomen row) caught three of four 27 %
-  bottom crops of the tuning images, but measured 0.42 on a clean real radiograph outside
-  the tuning set (the Orthanc CR, seen through the tests' expected-checks table), as high as
-  real cut-offs: it is not used.
-  Not measured on a noise-dominated image (:func:`.exposure.noise_dominated`): there air,
-  lung and tissue grey levels merge, and cxr.exposure reports the image. Strips and bands
-  start 2 % inside the edge, past edge effects (collimator lines, filter roll-off).
-  A lateral chest wall cut off is measured by the spine's position in the thorax box: the
-  thorax is near-symmetric about the spine, so a spine far from the box's centre means one
-  side of the chest is missing (the box spans the image content, padding excluded; an
-  off-centre but complete chest keeps its spine central in that box), confirmed by the edge
-  strip on the short side being lung-dark (a rotated patient keeps that chest wall). The edge-strip
-  darkness alone was not used for lateral cut-offs: on the real images the lateral strips of
-  complete chests ranged as widely as cut ones.
+- Field of view, from the lungs the anatomy model finds (:mod:`.anatomy`). A lung whose
+  outline runs into an edge of the film *at a width* is cut off there; a lung that merely
+  comes near an edge ends in a narrow tip (the apex's dome, the costophrenic angle's point,
+  the curve of the chest wall). Per lung, in the model's mask:
+  - apex cut: the lung starts within 3 % of its height from the top edge, and 4 % of its
+    height below its top it is already 60 % as wide as at its widest (``APEX_WIDTH``; tightly
+    collimated complete films reach the edge too, with a narrower apex: 0.5-0.6 on dev);
+  - costophrenic angle cut: the lung ends within 5 % of its height from the bottom edge and
+    is still 30 % of its widest 4 % above its lowest row (``BASE_WIDTH``);
+  - lateral chest wall cut: the lung's outer edge lies within 4 % of its width from the
+    side edge and, 6 % of its width inside, it is already 55 % of its tallest
+    (``WALL_HEIGHT``); or, cut deeper, it touches the side edge and is under 60 % of the
+    other lung's width (``NARROW_LUNG``: the model rounds off the sliver that is left).
+  Tuned on the dev films of ``bench/quality/images.py`` only (reported on its test films).
+  Measured only when both lungs are found side by side and the film is not turned
+  (:func:`.anatomy.turn_of`; :mod:`.orientation` reports a turned film). Not measured on a
+  noise-dominated image (:func:`.exposure.noise_dominated`: cxr.exposure reports it).
 - Centering: the thorax box is off-centre in the image, or all four corners are empty (a
   tilted chest leaves empty triangles in the corners).
 Rotation and inspiration are in :mod:`.positioning`; scapula position is not measured.
@@ -29,9 +24,15 @@ Rotation and inspiration are in :mod:`.positioning`; scapula position is not mea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
 from service.engines.base import Finding
+from service.engines.rules import anatomy as model
 from service.engines.rules._findings import finding
-from service.engines.rules._measure import border_lungness, edge_bands, empty_corners
+from service.engines.rules._measure import empty_corners
 from service.engines.rules._pixel_findings import pixel_check, region_evidence, whole
 from service.engines.rules.exposure import noise_dominated
 from service.engines.rules.lungs import Anatomy
@@ -40,69 +41,111 @@ from service.taxonomy import Severity
 
 OFF_CENTRE = 0.09  # thorax centre from the image centre, as a share of the width
 EMPTY_CORNER = 0.75  # share of a corner without structure
-TOP_BAND = 0.85  # top band without a shoulder/neck tissue row: lung-likeness of its brightest row
-BOTTOM_LUNG = 0.6  # lung-like bottom edge strip (the bottom band measure is not used: below)
-LATERAL_OFFSET = 0.1  # spine from the thorax box centre, share of the box width
-LATERAL_LUNG = 0.8  # lung-likeness of the short side's edge strip when its wall is cut off
-_MESSAGES = {
-    "top": "The lung apices run into the top edge of the image and may be cut off",
-    "bottom": "The lung bases run into the bottom edge, so the costophrenic angles may be cut off",
+EDGE_MARGIN = 0.04  # a lung this close to an edge (share of its height or width) reaches it
+BASE_MARGIN = 0.05
+APEX_MARGIN = 0.03
+APEX_WIDTH = 0.6  # width 4 % below the top, share of the lung's widest row
+BASE_WIDTH = 0.3  # width 4 % above the bottom, share of the widest row
+WALL_HEIGHT = 0.55  # height 6 % inside the outer edge, share of the lung's tallest column
+NARROW_LUNG = 0.6  # a lung touching the side edge this much narrower than the other
+Edge = Literal["top", "bottom", "left", "right"]
+_MESSAGES: dict[Edge, str] = {
+    "top": "The lung apices run into the top edge of the image and appear cut off",
+    "bottom": "The lung bases run into the bottom edge, so the costophrenic angles appear cut off",
+    "left": "A lung runs into the left edge of the image, so that chest wall appears cut off",
+    "right": "A lung runs into the right edge of the image, so that chest wall appears cut off",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """A lung cut off at an edge of the film, with what was measured (mask pixels)."""
+
+    edge: Edge
+    box: tuple[int, int, int, int]  # the lung's box, working-image pixels (r0, c0, r1, c1)
+    metric: str
+    value: float
+    threshold: float
 
 
 def _padded(image: WorkingImage) -> bool:
     return min(empty_corners(image.pixels)) > EMPTY_CORNER
 
 
+def _lung_cuts(
+    lung: np.ndarray, outer: Literal["left", "right"], other_width: int
+) -> list[tuple[Edge, str, float, float]]:
+    """The edges one lung mask runs into at a width: (edge, metric, value, threshold).
+    ``other_width``: the width of the other lung (mask pixels)."""
+    rows = np.flatnonzero(lung.any(axis=1))
+    cols = np.flatnonzero(lung.any(axis=0))
+    n_rows, n_cols = lung.shape
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    widest = float(lung.sum(axis=1).max())
+    tallest = float(lung.sum(axis=0).max())
+    step = max(1, round(0.04 * height))
+    inset = max(1, round(0.06 * width))
+    cuts: list[tuple[Edge, str, float, float]] = []
+    apex_width = float(lung[rows[0] + step].sum()) / widest
+    if rows[0] <= APEX_MARGIN * height and apex_width >= APEX_WIDTH:
+        cuts.append(("top", "apex_width_at_edge", apex_width, APEX_WIDTH))
+    base_width = float(lung[rows[-1] - step].sum()) / widest
+    if n_rows - 1 - rows[-1] <= BASE_MARGIN * height and base_width >= BASE_WIDTH:
+        cuts.append(("bottom", "base_width_at_edge", base_width, BASE_WIDTH))
+    if outer == "left":
+        gap, wall = cols[0], float(lung[:, cols[0] + inset].sum()) / tallest
+    else:
+        gap, wall = n_cols - 1 - cols[-1], float(lung[:, cols[-1] - inset].sum()) / tallest
+    if gap <= EDGE_MARGIN * width and wall >= WALL_HEIGHT:
+        cuts.append((outer, "wall_height_at_edge", wall, WALL_HEIGHT))
+    elif gap <= 1 and width < NARROW_LUNG * other_width:
+        # cut deep: what is left of the lung is a sliver the model rounds off at the edge
+        cuts.append((outer, "lung_width_to_other", width / other_width, NARROW_LUNG))
+    return cuts
+
+
+def field_cuts(image: WorkingImage) -> list[Cut]:
+    """The edges of the film that cut a lung off (one entry per edge), from the model's
+    lungs; empty when they are not both found side by side, or the film is turned."""
+
+    def compute() -> list[Cut]:
+        found = model.of_image(image)
+        if not found.lungs_found or model.turn_of(image) is not None:
+            return []
+        right, left = found.mask("right_lung"), found.mask("left_lung")
+        image_left = right if np.nonzero(right)[1].mean() < np.nonzero(left)[1].mean() else left
+        cuts: dict[Edge, Cut] = {}
+        widths = {id(m): int(np.ptp(np.flatnonzero(m.any(axis=0)))) + 1 for m in (right, left)}
+        for lung, other in ((right, left), (left, right)):
+            outer: Literal["left", "right"] = "left" if lung is image_left else "right"
+            rows = np.flatnonzero(lung.any(axis=1))
+            cols = np.flatnonzero(lung.any(axis=0))
+            s = found.scale
+            box = (
+                int(rows[0] * s),
+                int(cols[0] * s),
+                int((rows[-1] + 1) * s),
+                int((cols[-1] + 1) * s),
+            )
+            for edge, metric, value, threshold in _lung_cuts(lung, outer, widths[id(other)]):
+                if edge not in cuts or value > cuts[edge].value:
+                    cuts[edge] = Cut(edge, box, metric, value, threshold)
+        return list(cuts.values())
+
+    return derived(image.pixels, "field_cuts", compute)
+
+
 def check_field_of_view(image: WorkingImage, a: Anatomy) -> list[Finding]:
-    """Lung fields touching the top, bottom or a lateral border of the thorax."""
+    """Lungs cut off at the top (apices), the bottom (costophrenic angles) or a side (a
+    lateral chest wall) of the film."""
     if _padded(image) or noise_dominated(image, a):
-        return []  # tilted (centering) or too noisy for grey levels (exposure): reported there
-    borders = border_lungness(image.pixels, a)
+        return []  # tilted (centering) or too noisy to segment (exposure): reported there
     found: list[Finding] = []
-    bands = edge_bands(image.pixels, a)
-    top = bands.get("top")
-    if top is not None and top[0] >= TOP_BAND:
-        evidence = region_evidence(image, top[1], "lung_likeness", top[0], TOP_BAND)
-        message = f"{_MESSAGES['top']}; check the field of view."
-        found.append(finding("cxr.field_of_view", Severity.MAJOR, message, [evidence], 0.65))
-    bottom = borders.get("bottom")
-    if bottom is not None and BOTTOM_LUNG <= bottom[0] <= 1.6:
-        evidence = region_evidence(image, bottom[1], "lung_likeness", bottom[0], BOTTOM_LUNG)
-        message = f"{_MESSAGES['bottom']}; check the field of view."
-        found.append(finding("cxr.field_of_view", Severity.MAJOR, message, [evidence], 0.65))
-    side = lateral_cut(image, a, borders)
-    if side is not None:
-        r0, c0, r1, c1 = a.body
-        strip = (r0, c0, r1, c0 + max(1, (c1 - c0) // 10))
-        if side == "right":
-            strip = (r0, c1 - max(1, (c1 - c0) // 10), r1, c1)
-        message = (
-            f"The spine lies far off the middle of the thorax and the lung runs into the image "
-            f"{side} edge, so that chest wall appears cut off; check the field of view."
-        )
-        evidence = region_evidence(
-            image, strip, "spine_offset", abs(a.spine_offset), LATERAL_OFFSET
-        )
-        found.append(finding("cxr.field_of_view", Severity.MAJOR, message, [evidence], 0.6))
+    for cut in field_cuts(image):
+        evidence = region_evidence(image, cut.box, cut.metric, cut.value, cut.threshold)
+        message = f"{_MESSAGES[cut.edge]}; check the field of view and repeat if needed."
+        found.append(finding("cxr.field_of_view", Severity.MAJOR, message, [evidence], 0.7))
     return found
-
-
-def lateral_cut(
-    image: WorkingImage,
-    a: Anatomy,
-    borders: dict[str, tuple[float, list[int]]] | None = None,
-) -> str | None:
-    """The image side ("left" or "right") whose chest wall is cut off, if any: the spine far
-    off the thorax box's centre towards the other side, and the edge strip on the short side
-    as dark as lung (a rotated patient also moves the spine, but keeps the chest wall)."""
-    if abs(a.spine_offset) <= LATERAL_OFFSET:
-        return None
-    side = "left" if a.spine_offset < 0 else "right"
-    edge = (borders if borders is not None else border_lungness(image.pixels, a)).get(side)
-    if edge is None or not LATERAL_LUNG <= edge[0] <= 1.6:
-        return None
-    return side
 
 
 def anatomy_complete(image: WorkingImage, a: Anatomy) -> bool:

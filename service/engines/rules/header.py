@@ -166,6 +166,14 @@ def is_view(value: str) -> bool:
     return any(token in VIEW_TERMS for token in _tokens(value))
 
 
+LATERAL_TERMS = words("LL RL LAT LATERAL LATERALE")
+
+
+def is_lateral_view(value: str) -> bool:
+    """ViewPosition names a lateral projection."""
+    return any(token in LATERAL_TERMS for token in _tokens(value))
+
+
 def check_view_position(item: ImageInput) -> list[Finding]:
     """ViewPosition must hold a chest projection; the projection must not sit in
     PatientPosition instead (the NIH ChestX-ray14 conversions do this)."""
@@ -306,6 +314,11 @@ def _modality_range(ds: Dataset, bits: int) -> tuple[float, float]:
     return ends[0], ends[1]
 
 
+# A default window narrower than this share of the stored range shows the film as black and
+# white: real windows of 10-16-bit chest films span hundreds to thousands of values.
+NARROW_WINDOW = 0.01
+
+
 def check_voi_lut(item: ImageInput) -> list[Finding]:
     """A window (WindowCenter/WindowWidth) or a VOI LUT must be present and usable.
 
@@ -313,7 +326,8 @@ def check_voi_lut(item: ImageInput) -> list[Finding]:
     secondary captures it is optional, but a 10-16-bit image without one is displayed with a
     viewer's own guess (lower confidence). 8-bit images are display-ready and not flagged when
     the window is absent. Present windows are checked: numeric, widths >= 1, as many centres
-    as widths, and overlapping the values the bit depth can hold.
+    as widths, not so narrow that the film turns black and white (10-16-bit images: under 1 %
+    of the stored range), and overlapping the values the bit depth can hold.
     """
     if not is_xray(item):
         return []
@@ -358,6 +372,14 @@ def check_voi_lut(item: ImageInput) -> list[Finding]:
         message = "A WindowWidth below 1 is invalid, so the default window cannot be applied."
         return [finding(CODE, Severity.MINOR, message, evidence, 0.9)]
     bits = _bits_stored(ds)
+    if bits is not None and bits > 8:
+        lo, hi = _modality_range(ds, bits)
+        if max(widths) < NARROW_WINDOW * (hi - lo):
+            message = (
+                f"The default window is {max(widths):g} wide out of {hi - lo + 1:g} stored "
+                "values, so the image displays as black and white; correct WindowWidth."
+            )
+            return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
     if bits is not None:
         lo, hi = _modality_range(ds, bits)
         outside = [

@@ -415,6 +415,8 @@ def test_eight_bit_capture_without_window_passes(shared_data: Path) -> None:
         ("15000\\16000", "30000", Severity.MINOR),
         ("abc", "30000", Severity.MINOR),
         ("90000", "1000", Severity.MAJOR),  # beyond what 15 bits hold
+        ("4000", "1", Severity.MAJOR),  # inside the range, but black and white
+        ("16000", "300", Severity.MAJOR),  # under 1 % of what 15 bits hold
     ],
 )
 def test_unusable_windows_are_flagged(
@@ -432,3 +434,13 @@ def test_voi_lut_rate_on_open_i_headers(shared_data: Path) -> None:
     rates = _rates(list(header_table(shared_data, "nlmcxr_dicom_metadata.csv.gz", 1500, step=5)))
     # 355 of 7,469 Open-i headers (4.8 %) carry neither a window nor a VOI LUT.
     assert 0.02 < rates["check_voi_lut"] < 0.08
+
+
+def test_a_narrow_but_usable_window_passes(rg1: ImageInput) -> None:
+    """A window of 2 % of the 15-bit range still shows grey levels."""
+    ds = copy.deepcopy(rg1.header)
+    for keyword, value in (("WindowCenter", "16000"), ("WindowWidth", "700")):
+        tag = Tag(ds.data_element(keyword).tag)  # type: ignore[union-attr]
+        data = value.encode() + (b" " if len(value) % 2 else b"")
+        ds[tag] = RawDataElement(tag, "DS", len(data), data, 0, False, True, True, False)
+    assert header.check_voi_lut(header_input(ds)) == []

@@ -9,6 +9,7 @@ import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from service.engines.rules import anatomy as model
 from service.engines.rules import artifacts, exposure, geometry, orientation, positioning
 from service.engines.rules.lungs import Anatomy
 from service.engines.rules.pixels import WorkingImage
@@ -20,6 +21,7 @@ from tests.service.engines.image_support import (
     squeeze_left,
     transformed,
 )
+from tests.service.engines.support import image_input
 
 CHECKS = {
     "cxr.orientation": orientation.check_orientation,
@@ -107,18 +109,26 @@ TUNE = ("rg1", "siim")
 
 @pytest.mark.parametrize("base", TUNE)
 @pytest.mark.parametrize("side", ["left", "right"])
-def test_lateral_crop_is_field_of_view(bases: dict, base: str, side: str) -> None:
+@pytest.mark.parametrize("share", [0.2, 0.27])
+def test_lateral_crop_is_field_of_view(bases: dict, base: str, side: str, share: float) -> None:
     ds, pixels = bases[base]
     w = pixels.shape[1]
-    cut = pixels[:, int(w * 0.27) :] if side == "left" else pixels[:, : int(w * 0.73)]
+    cut = pixels[:, int(w * share) :] if side == "left" else pixels[:, : int(w * (1 - share))]
     image, a = degraded(ds, cut, None)
     found = [
         f
         for f in geometry.check_field_of_view(image, a)
-        if f.evidence[0]["metric"] == "spine_offset"
+        if f.evidence[0]["metric"] in {"wall_height_at_edge", "lung_width_to_other"}
     ]
     assert [f.code for f in found] == ["cxr.field_of_view"]
-    assert f"image {side}" in found[0].message
+    assert f"{side} edge" in found[0].message
+
+
+@pytest.mark.parametrize("base", TUNE)
+def test_complete_films_have_no_cut_edges(bases: dict, base: str) -> None:
+    ds, pixels = bases[base]
+    image, _ = degraded(ds, pixels, None)
+    assert geometry.field_cuts(image) == []
 
 
 @pytest.mark.parametrize("base", ["rg1", "test1"])
@@ -169,17 +179,17 @@ def test_metal_is_not_confused_with_noise_or_a_tilted_edge(bases: dict, base: st
         assert artifacts.check_metal(*degraded(ds, pixels, "metal", seed))
 
 
-def test_heart_side_flip_measure_is_not_registered(bases: dict) -> None:
-    """The heart-side measure separates flipped from clean copies of the tuning images, but
-    not clean real films from each other (see orientation's docstring): it is not run."""
-    ds, pixels = bases["siim"]
+@pytest.mark.parametrize("base", TUNE)
+def test_a_film_flipped_left_right_is_found_by_its_heart(bases: dict, base: str) -> None:
+    """The anatomy model's heart on the image left: reported by the orientation check."""
+    ds, pixels = bases[base]
     clean, a = degraded(ds, pixels, None)
     flipped, b = degraded(ds, pixels, "fliplr")
-    assert orientation.check_flip(clean, a) == []
-    assert [f.code for f in orientation.check_flip(flipped, b)] == ["cxr.orientation"]
-    from service.engines.rules.image_checks import PIXEL_CHECKS
-
-    assert "check_flip" not in {c.__name__ for c in PIXEL_CHECKS}
+    assert orientation.check_orientation(clean, a) == []
+    found = orientation.check_orientation(flipped, b)
+    assert [f.code for f in found] == ["cxr.orientation"]
+    assert found[0].evidence[0]["metric"] == "heart_share_image_right"
+    assert "flipped left-right" in found[0].message
 
 
 @pytest.mark.parametrize("base", TUNE)
@@ -218,3 +228,50 @@ def test_noise_does_not_make_text(bases: dict, base: str) -> None:
     ds, pixels = bases[base]
     for seed in range(1, 5):
         assert artifacts.check_text(*degraded(ds, pixels, "underexpose", seed)) == []
+
+
+@pytest.mark.parametrize("base", TUNE)
+@pytest.mark.parametrize("quarter_turns", [1, 2, 3])
+def test_a_turned_film_is_found_by_its_anatomy(bases: dict, base: str, quarter_turns: int) -> None:
+    """Turned back, the anatomy model reads an upright chest it is surer of."""
+    ds, pixels = bases[base]
+    image, a = transformed(ds, pixels, lambda v: np.rot90(v, quarter_turns))
+    turn = model.turn_of(image)
+    assert turn is not None
+    assert turn.degrees == (180 if quarter_turns == 2 else 90)
+    assert (turn.quarter_turns + quarter_turns) % 4 == 0
+    assert [f.code for f in orientation.check_orientation(image, a)] == ["cxr.orientation"]
+    upright, _ = transformed(ds, pixels, lambda v: v)
+    assert model.turn_of(upright) is None
+
+
+@pytest.mark.parametrize("base", TUNE)
+def test_inverted_grey_scale_is_read_by_the_anatomy_model(bases: dict, base: str) -> None:
+    ds, pixels = bases[base]
+    inverted, _ = transformed(ds, pixels, lambda v: 1.0 - v)
+    upright, _ = transformed(ds, pixels, lambda v: v)
+    assert model.reads_inverted(inverted)
+    assert not model.reads_inverted(upright)
+
+
+@pytest.mark.parametrize(("view", "expected"), [("LL", ["cxr.metadata"]), ("PA", [])])
+def test_a_lateral_label_on_a_frontal_film_is_metadata(
+    shared_data: Path, view: str, expected: list[str]
+) -> None:
+    path = shared_data / "cxr/pydicom-data_RG1_UNCR_CR_chest_PA.dcm"
+    item = image_input(path)
+    item.header.ViewPosition = view
+    found = orientation.check_lateral_label(item)
+    assert [f.code for f in found] == expected
+    if found:
+        assert found[0].evidence[0]["keyword"] == "ViewPosition"
+
+
+def test_short_lungs_are_measured_on_the_model_lungs(bases: dict) -> None:
+    ds, pixels = bases["siim"]
+    upright, _ = transformed(ds, pixels, lambda v: v)
+    squashed, _ = transformed(ds, pixels, squash_rows)
+    tall = positioning.lung_height_ratio(upright)
+    short = positioning.lung_height_ratio(squashed)
+    assert tall is not None and short is not None
+    assert tall[0] > positioning.SHORT_LUNGS > short[0]
