@@ -2,14 +2,12 @@
 
 Mounted by the composition root at ``/fhir``. ``GET /metadata`` is open; reading and searching
 Observations needs a ``reader`` or ``auditor`` token. Search results are ordered by id and paged
-with an opaque ``_cursor`` (keyset on the id), so a page never repeats or skips an Observation
-that changes while a client pages through.
+with an opaque ``_cursor`` (radqc's one keyset scheme, :mod:`service.api.pagination`, on the id),
+so a page never repeats or skips an Observation that changes while a client pages through.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 import re
@@ -17,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, cast
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, params
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
@@ -25,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from fhir_adapter.observations import fhir_instant
 from fhir_adapter.outcome import FHIRResponse, IssueCode, issue, operation_outcome
+from service.api import pagination
 from service.api.auth import READ_ACCESS
 from service.api.deps import components
-from service.api.json_body import JSONBodyError, parse_json
 from service.errors import InvalidInputError
 from service.models import Observation, utcnow
 from service.taxonomy import CODE_SYSTEM
@@ -51,6 +48,7 @@ OBSERVATION_STATUSES = frozenset(
     }
 )
 _STARTED = fhir_instant(utcnow())
+OBSERVATIONS = pagination.Keyset("fhir-observations", (Observation.id,), descending=False)
 
 
 def _outcome(
@@ -92,8 +90,8 @@ def search_observations(request: Request) -> FHIRResponse:
     except InvalidInputError as exc:
         return _outcome(400, "invalid", str(exc), exc.location)
     with components(request).db.reader() as session:
-        total, rows = _run(session, search)
-    return FHIRResponse(_bundle(request, search, total, rows))
+        total, page = _run(session, search)
+    return FHIRResponse(_bundle(request, search, total, page))
 
 
 # -- search parameters -----------------------------------------------------------------------
@@ -104,7 +102,7 @@ class Search:
 
     conditions: list[ColumnElement[bool]] = field(default_factory=list)
     count: int = DEFAULT_COUNT
-    after: str | None = None
+    start: pagination.Key | None = None
     echo: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -113,7 +111,7 @@ def parse_search(query: list[tuple[str, str]]) -> Search:
     search = Search()
     for name, value in query:
         if name == CURSOR_PARAM:
-            search.after = _decode_cursor(value)
+            search.start = OBSERVATIONS.decode(value, CURSOR_PARAM)
             continue
         if name == "_count":
             search.count = _parse_count(value)
@@ -246,31 +244,13 @@ _PARAMETERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
 }
 
 
-def _encode_cursor(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(token: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        after = parse_json(raw)["after"]  # a forged cursor may hold a NUL: refused here
-    except (binascii.Error, ValueError, KeyError, TypeError, JSONBodyError) as exc:
-        raise InvalidInputError("invalid paging cursor", location=CURSOR_PARAM) from exc
-    if not isinstance(after, str):
-        raise InvalidInputError("invalid paging cursor", location=CURSOR_PARAM)
-    return after
-
-
 # -- queries and rendering -------------------------------------------------------------------
-def _run(session: Session, search: Search) -> tuple[int, list[Observation]]:
+def _run(session: Session, search: Search) -> tuple[int, pagination.Page[Observation]]:
     total = session.scalar(select(func.count()).select_from(Observation).where(*search.conditions))
     if search.count == 0:
-        return int(total or 0), []
-    page = select(Observation).where(*search.conditions).order_by(Observation.id)
-    if search.after is not None:
-        page = page.where(Observation.id > search.after)
-    rows = list(session.scalars(page.limit(search.count + 1)))
-    return int(total or 0), rows
+        return int(total or 0), pagination.Page([], None)
+    matching = select(Observation).where(*search.conditions)
+    return int(total or 0), OBSERVATIONS.read(session, matching, search.start, search.count)
 
 
 def _resource(row: Observation) -> dict[str, Any]:
@@ -285,21 +265,19 @@ def _resource(row: Observation) -> dict[str, Any]:
 
 
 def _bundle(
-    request: Request, search: Search, total: int, rows: list[Observation]
+    request: Request, search: Search, total: int, page: pagination.Page[Observation]
 ) -> dict[str, Any]:
-    more = len(rows) > search.count
-    rows = rows[: search.count]
     links = [{"relation": "self", "url": str(request.url)}]
-    if more:
-        query = [*search.echo, (CURSOR_PARAM, _encode_cursor(rows[-1].id))]
-        links.append({"relation": "next", "url": str(request.url.replace(query=urlencode(query)))})
+    if page.next_cursor is not None:
+        url = pagination.next_url(request.url, search.echo, CURSOR_PARAM, page.next_cursor)
+        links.append({"relation": "next", "url": url})
     entries = [
         {
             "fullUrl": str(request.url_for("fhir_read_observation", observation_id=row.id)),
             "resource": _resource(row),
             "search": {"mode": "match"},
         }
-        for row in rows
+        for row in page.rows
     ]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",

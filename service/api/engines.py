@@ -19,23 +19,27 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from service.api import pagination
 from service.api.auth import Principal, Reader, require_roles
 from service.api.deps import components
 from service.api.json_body import JSONBodyRoute
-from service.api.params import RowId, parse_row_id
+from service.api.params import RowId
 from service.components import Components
 from service.errors import NotFoundError
 from service.loop.canary import canary_summary
 from service.loop.compare import compare
 from service.loop.configs import EngineRegistry, settings_fingerprint
-from service.loop.models import EngineConfig
-from service.loop.shadow import shadow_results
+from service.loop.models import EngineConfig, ShadowResult
 
 router = APIRouter(route_class=JSONBodyRoute)
 
 Admin = Annotated[Principal, require_roles("admin")]
 Comps = Annotated[Components, Depends(components)]
+
+SHADOW_RESULTS = pagination.Keyset("shadow-results", (ShadowResult.id,))
+"""A configuration's shadow and replay results, newest (highest id) first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,10 @@ def get_engine(comps: Comps, _principal: Reader, config_id: RowId) -> EngineOut:
     "/engines/{config_id}/results",
     response_model=ShadowPage,
     summary="What a configuration found in shadow or replay (never published), newest first",
+    responses={
+        400: {"description": "invalid cursor"},
+        404: {"description": "no such configuration"},
+    },
 )
 def list_results(
     comps: Comps,
@@ -210,14 +218,14 @@ def list_results(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ShadowPage:
     EngineRegistry(comps.db).get(config_id)  # 404 for an unknown configuration
-    before = parse_row_id(cursor, "cursor") if cursor is not None else None
-    rows = shadow_results(comps.db, config_id, item_id=item_id, limit=limit + 1, before=before)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ShadowPage(
-        results=[ShadowResultOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more else None,
-    )
+    start = pagination.start_of(SHADOW_RESULTS, cursor)
+    stmt = select(ShadowResult).where(ShadowResult.config_id == config_id)
+    if item_id is not None:
+        stmt = stmt.where(ShadowResult.item_id == item_id)
+    with comps.db.reader() as session:
+        page = SHADOW_RESULTS.read(session, stmt, start, limit)
+        results = [ShadowResultOut.model_validate(r) for r in page.rows]
+    return ShadowPage(results=results, next_cursor=page.next_cursor)
 
 
 @router.post(

@@ -12,11 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from service.api import pagination
 from service.api.auth import Principal, Reader, require_roles
+from service.api.deps import components
 from service.api.items import parse_time
 from service.api.json_body import JSONBodyRoute
-from service.api.params import RowId, parse_row_id
+from service.api.params import RowId
 from service.errors import InvalidInputError, NotFoundError
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import EvaluationRun
@@ -26,6 +29,9 @@ router = APIRouter(route_class=JSONBodyRoute)
 Evaluator = Annotated[Principal, require_roles("auditor")]
 
 SUMMARY_KEYS = ("macro_f1", "micro_f1", "detection_rate", "additional_discovery_rate")
+
+EVALUATION_RUNS = pagination.Keyset("evaluation-runs", (EvaluationRun.id,))
+"""Stored runs, newest (highest id) first."""
 
 
 class EvaluationBody(BaseModel):
@@ -129,28 +135,23 @@ def post_evaluation(request: Request, principal: Evaluator, body: EvaluationBody
     return EvaluationOut.full(run)
 
 
-@router.get("/evaluations", response_model=EvaluationPage, summary="Stored runs, newest first")
+@router.get(
+    "/evaluations",
+    response_model=EvaluationPage,
+    summary="Stored runs, newest first",
+    responses={400: {"description": "invalid cursor"}},
+)
 def list_evaluations(
     request: Request,
     _principal: Reader,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> EvaluationPage:
-    before = None
-    if cursor is not None:
-        try:
-            before = parse_row_id(cursor, "cursor")
-        except InvalidInputError as exc:
-            raise HTTPException(
-                http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor"
-            ) from exc
-    runs = evaluation_service(request).list(limit + 1, before)
-    more = len(runs) > limit
-    runs = runs[:limit]
-    return EvaluationPage(
-        runs=[EvaluationSummary.of(run) for run in runs],
-        next_cursor=str(runs[-1].id) if more else None,
-    )
+    start = pagination.start_of(EVALUATION_RUNS, cursor)
+    with components(request).db.reader() as session:
+        page = EVALUATION_RUNS.read(session, select(EvaluationRun), start, limit)
+        runs = [EvaluationSummary.of(run) for run in page.rows]
+    return EvaluationPage(runs=runs, next_cursor=page.next_cursor)
 
 
 @router.get(

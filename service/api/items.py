@@ -172,22 +172,21 @@ def item_filters(
 Filters = Annotated[ItemFilters, Depends(item_filters)]
 
 
-def page_query(filters: ItemFilters, start: pagination.Position | None, size: int) -> Select[Item]:
+def item_query(filters: ItemFilters) -> Select[Item]:
+    """The matching items with their findings, in no order yet."""
+    return select(Item).where(*filters.conditions()).options(selectinload(Item.findings))
+
+
+def page_query(filters: ItemFilters, start: pagination.Key | None, size: int) -> Select[Item]:
     """Up to ``size`` matching items after ``start``, newest first, with their findings."""
-    stmt = select(Item).where(*filters.conditions())
-    if start is not None:
-        stmt = stmt.where(pagination.after(start))
-    return stmt.order_by(*pagination.NEWEST_FIRST).limit(size).options(selectinload(Item.findings))
+    return pagination.ITEMS.ordered(item_query(filters), start).limit(size)
 
 
 def read_page(
-    session: Session, filters: ItemFilters, start: pagination.Position | None, limit: int
+    session: Session, filters: ItemFilters, start: pagination.Key | None, limit: int
 ) -> ItemPage:
-    rows = session.scalars(page_query(filters, start, limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = pagination.encode_cursor(pagination.Position.of(rows[-1])) if more else None
-    return ItemPage(items=[ItemOut.of(row) for row in rows], next_cursor=cursor)
+    page = pagination.ITEMS.read(session, item_query(filters), start, limit)
+    return ItemPage(items=[ItemOut.of(row) for row in page.rows], next_cursor=page.next_cursor)
 
 
 @router.get(
@@ -225,14 +224,7 @@ def list_items(
     db = components(request).db
     if format == "csv":
         return csv_response(db, filters, limit)
-    start = None
-    if cursor is not None:
-        try:
-            start = pagination.decode_cursor(cursor)
-        except InvalidInputError as exc:
-            raise HTTPException(
-                http.HTTP_400_BAD_REQUEST, "invalid cursor: pass next_cursor from a previous page"
-            ) from exc
+    start = pagination.start_of(pagination.ITEMS, cursor)
     with db.reader() as session:
         return read_page(session, filters, start, limit or DEFAULT_LIMIT)
 
@@ -303,7 +295,7 @@ def csv_lines(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    start: pagination.Position | None = None
+    start: pagination.Key | None = None
     exported = 0
     while True:
         size = batch if limit is None else min(batch, limit - exported)
@@ -317,7 +309,7 @@ def csv_lines(
         if len(rows) < size or exported == limit:
             log.info("CSV export of %d items finished", exported)
             return
-        start = pagination.Position.of(rows[-1])
+        start = pagination.ITEMS.key_of(rows[-1])
 
 
 def csv_response(db: Database, filters: ItemFilters, limit: int | None) -> StreamingResponse:

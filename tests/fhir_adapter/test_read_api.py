@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -14,6 +17,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from sqlalchemy import select, update
 
 from fhir_adapter.publisher import ObservationPublisher
+from service.api import pagination
 from service.app import build_api
 from service.components import Components
 from service.config import Settings
@@ -249,6 +253,45 @@ def test_paging_follows_next_links_through_every_result(api: Api) -> None:
     assert "entry" not in summary_only
     assert "entry" not in api.search("code=cxr.centering").json()
     assert len(api.search("_count=100000").json()["entry"]) == 8
+
+
+def _follow(api: Api, query: str) -> list[list[str]]:
+    pages: list[list[str]] = []
+    url: str | None = f"{api.base}/fhir/Observation?{query}"
+    while url is not None and len(pages) < 100:
+        bundle = api.http.get(url).json()
+        pages.append([entry["resource"]["id"] for entry in bundle.get("entry", [])])
+        url = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
+    assert url is None, "paging did not end"
+    return pages
+
+
+def test_paging_holds_every_observation_once_in_id_order_when_times_tie(api: Api) -> None:
+    every = sorted(api.of("r1v1", "r1v2", "r2", "image"))
+    assert len(every) == 8  # several share one stored time (STORED_AT is per item)
+    with_code = sorted(api.of("r1v1", "r1v2") & _code_of(api, "report.laterality"))
+    for count in (1, 2, 3, 7, 8, 9):
+        pages = _follow(api, f"_count={count}")
+        assert [obs_id for page in pages for obs_id in page] == every, count
+        assert all(len(page) == count for page in pages[:-1]) and pages[-1]
+        pages = _follow(api, f"code=report.laterality&_count={count}")
+        assert [obs_id for page in pages for obs_id in page] == with_code, count
+
+
+def test_a_cursor_of_an_earlier_scheme_or_another_list_is_400(api: Api) -> None:
+    first = api.search("_count=1").json()
+    cursor = parse_qs(urlsplit(first["link"][1]["url"]).query)["_cursor"][0]
+    some_id = min(api.of("r2"))
+    earlier = base64.urlsafe_b64encode(json.dumps({"after": some_id}).encode()).decode()
+    items_cursor = pagination.ITEMS.encode((STORED_AT["r2"], 1))
+    for bad in (earlier, earlier.rstrip("="), items_cursor, cursor[:-1], cursor + "A"):
+        response = api.search(urlencode({"_cursor": bad}))
+        assert response.status_code == 400, (bad, response.text)
+        outcome = response.json()
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert outcome["issue"][0]["expression"] == ["_cursor"]
+        assert "invalid cursor" in outcome["issue"][0]["diagnostics"]
+    assert api.search(urlencode({"_cursor": cursor})).status_code == 200
 
 
 BAD_QUERIES = [
