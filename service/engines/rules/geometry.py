@@ -8,7 +8,8 @@
     height below its top it is already 60 % as wide as at its widest (``APEX_WIDTH``; tightly
     collimated complete films reach the edge too, with a narrower apex: 0.5-0.6 on dev);
   - costophrenic angle cut: the lung ends within 5 % of its height from the bottom edge and
-    is still 30 % of its widest 4 % above its lowest row (``BASE_WIDTH``);
+    is still 30 % of its widest 4 % above its lowest row (``BASE_WIDTH``), or 60 % of it 8 %
+    above (``BASE_WIDTH_ABOVE``: the model rounds a cut base off in its last rows);
   - lateral chest wall cut: the lung's outer edge lies within 4 % of its width from the
     side edge and, 6 % of its width inside, it is already 55 % of its tallest
     (``WALL_HEIGHT``); or, cut deeper, it touches the side edge and is under 60 % of the
@@ -46,6 +47,7 @@ BASE_MARGIN = 0.05
 APEX_MARGIN = 0.03
 APEX_WIDTH = 0.6  # width 4 % below the top, share of the lung's widest row
 BASE_WIDTH = 0.3  # width 4 % above the bottom, share of the widest row
+BASE_WIDTH_ABOVE = 0.6  # or 8 % above it (complete bases touching the edge: at most 0.51)
 WALL_HEIGHT = 0.55  # height 6 % inside the outer edge, share of the lung's tallest column
 NARROW_LUNG = 0.6  # a lung touching the side edge this much narrower than the other
 Edge = Literal["top", "bottom", "left", "right"]
@@ -90,8 +92,13 @@ def _lung_cuts(
     if rows[0] <= APEX_MARGIN * height and apex_width >= APEX_WIDTH:
         cuts.append(("top", "apex_width_at_edge", apex_width, APEX_WIDTH))
     base_width = float(lung[rows[-1] - step].sum()) / widest
-    if n_rows - 1 - rows[-1] <= BASE_MARGIN * height and base_width >= BASE_WIDTH:
-        cuts.append(("bottom", "base_width_at_edge", base_width, BASE_WIDTH))
+    above = float(lung[max(rows[0], rows[-1] - 2 * step)].sum()) / widest
+    if n_rows - 1 - rows[-1] <= BASE_MARGIN * height:
+        if base_width >= BASE_WIDTH:
+            cuts.append(("bottom", "base_width_at_edge", base_width, BASE_WIDTH))
+        elif above >= BASE_WIDTH_ABOVE:
+            # the model rounds off a cut base in its last rows; a little higher it is wide
+            cuts.append(("bottom", "base_width_above_edge", above, BASE_WIDTH_ABOVE))
     if outer == "left":
         gap, wall = cols[0], float(lung[:, cols[0] + inset].sum()) / tallest
     else:

@@ -52,6 +52,8 @@ class WorkingImage:
     clip_low: float  # share of original pixels at the lowest possible value
     clip_high: float  # share at the highest possible value
     levels: int  # distinct stored values in a central sample
+    bits: int  # BitsStored (0 when the header does not say)
+    range_used: float  # stored values' 0.5th..99.5th percentile span over what the bits hold
 
     def region(self, r0: int, c0: int, r1: int, c1: int) -> list[int]:
         """A working-image box as ``[x0, y0, x1, y1]`` in original pixel coordinates."""
@@ -116,6 +118,10 @@ def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
     clip_high = float(np.count_nonzero(raw >= hi_limit)) / raw.size
     centre = raw[raw.shape[0] // 4 : 3 * raw.shape[0] // 4 : 3, raw.shape[1] // 4 :: 3]
     levels = int(np.unique(centre).size)
+    sample = raw[::3, ::3]
+    spread = np.percentile(sample, [0.5, 99.5]) if sample.size else np.zeros(2)
+    range_used = float(spread[1] - spread[0]) / max(float(hi_limit - lo_limit), 1.0)
+    bits = int(_number(ds, "BitsStored", 0))
     factor = max(1, -(-max(raw.shape) // WORK_SIZE))
     small = block_mean(display.grey_levels(raw, ds), factor)
     if not np.all(np.isfinite(small)):
@@ -128,7 +134,9 @@ def from_array(raw: NDArray[Any], ds: Dataset) -> WorkingImage | None:
     photometric = display.photometric(ds)
     if display.inverted(ds):
         clip_low, clip_high = clip_high, clip_low
-    return WorkingImage(pixels, factor, (rows, cols), photometric, clip_low, clip_high, levels)
+    return WorkingImage(
+        pixels, factor, (rows, cols), photometric, clip_low, clip_high, levels, bits, range_used
+    )
 
 
 def _number(ds: Dataset, keyword: str, default: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from pydicom.dataset import Dataset
 
 from service.engines.rules import anatomy as model
 from service.engines.rules import artifacts, exposure, geometry, orientation, positioning
-from service.engines.rules.lungs import Anatomy
-from service.engines.rules.pixels import WorkingImage
+from service.engines.rules.lungs import Anatomy, measure
+from service.engines.rules.pixels import WorkingImage, from_array
 from tests.service.engines.image_support import (
     BASES,
     degraded,
@@ -275,3 +276,25 @@ def test_short_lungs_are_measured_on_the_model_lungs(bases: dict) -> None:
     short = positioning.lung_height_ratio(squashed)
     assert tall is not None and short is not None
     assert tall[0] > positioning.SHORT_LUNGS > short[0]
+
+
+def test_a_film_squeezed_into_a_narrow_grey_range_is_exposure(bases: dict) -> None:
+    ds, pixels = bases["siim"]
+    twelve_bit = copy.deepcopy(ds)
+    twelve_bit.BitsStored, twelve_bit.BitsAllocated, twelve_bit.HighBit = 12, 16, 11
+    display = pixels.astype(np.float64) / 255
+    narrow = from_array(((0.4 + 0.15 * display) * 4095).astype(np.uint16), twelve_bit)
+    full = from_array((display * 4095).astype(np.uint16), twelve_bit)
+    assert narrow is not None and full is not None
+    found = exposure.check_exposure(narrow, measure(narrow.pixels))
+    assert [f.evidence[0]["metric"] for f in found] == ["stored_range_used"]
+    assert exposure.check_exposure(full, measure(full.pixels)) == []
+
+
+def test_lungs_crushed_to_black_are_exposure(bases: dict) -> None:
+    ds, pixels = bases["siim"]
+    dark, a = transformed(ds, pixels, lambda v: v**3.2)
+    plain, b = transformed(ds, pixels, lambda v: v)
+    found = exposure.check_exposure(dark, a)
+    assert [f.evidence[0]["metric"] for f in found] == ["lung_to_heart_level"]
+    assert exposure.check_exposure(plain, b) == []
