@@ -16,6 +16,12 @@ over the lungs).
   for two at 94 and 348 (one holds a real device), films with an ECG set 64-496. Tubes and
   lines that belong in the chest are not told apart yet. Not measured on a noise-dominated
   image (cxr.exposure reports it).
+- Detector line defects: a row or column of the detector that reads brighter or darker than
+  both its neighbours two pixels away along most of its length (the median over the line of
+  the smaller of the two differences, ``LINE_RIDGE``), 3 % inside the edges. Anatomy has no
+  straight ridge across the whole film and a collimator or shutter edge is a step, not a
+  ridge: clean dev films of the image benchmark scored at most 0.01, films with line defects
+  0.09-0.82.
 """
 
 from __future__ import annotations
@@ -196,4 +202,50 @@ def check_metal(image: WorkingImage, a: Anatomy) -> list[Finding]:
     return [finding("cxr.artifact", Severity.MINOR, message, [evidence], 0.7)]
 
 
-CHECKS = (pixel_check(check_text), pixel_check(check_metal))
+LINE_RIDGE = 0.05  # median ridge height of a defective detector row or column (0..1 scale)
+
+
+def _ridges(pixels: np.ndarray) -> np.ndarray:
+    """Per column: the median over its rows of how much it stands out from both columns two
+    pixels away, in the same direction (bright or dark); a step edge scores about 0."""
+    if pixels.shape[1] < 5:
+        return np.zeros(0, dtype=np.float32)
+    up = pixels[:, 2:-2] - pixels[:, :-4]
+    down = pixels[:, 2:-2] - pixels[:, 4:]
+    bright = np.median(np.minimum(up, down), axis=0)
+    dark = -np.median(np.maximum(up, down), axis=0)
+    return np.asarray(np.maximum(bright, dark), dtype=np.float32)
+
+
+def check_detector_lines(image: WorkingImage, a: Anatomy) -> list[Finding]:
+    """A defective detector row or column: a straight line across the film."""
+    h, w = image.pixels.shape
+    m = max(1, int(0.03 * max(h, w)))
+    inner = image.pixels[m : h - m, m : w - m]
+    if min(inner.shape) < 16:
+        return []
+    best: tuple[float, tuple[int, int, int, int]] | None = None
+    for axis, ridges in (("column", _ridges(inner)), ("row", _ridges(inner.T))):
+        if ridges.size == 0:
+            continue
+        at = int(np.argmax(ridges))
+        value = float(ridges[at])
+        line = m + 2 + at
+        box = (m, line, h - m, line + 1) if axis == "column" else (line, m, line + 1, w - m)
+        if value >= LINE_RIDGE and (best is None or value > best[0]):
+            best = (value, box)
+    if best is None:
+        return []
+    message = (
+        "A straight line runs across the image (a defective detector row or column); check "
+        "the detector calibration and repeat the image if the line hides anatomy."
+    )
+    evidence = region_evidence(image, best[1], "line_ridge", best[0], LINE_RIDGE)
+    return [finding("cxr.artifact", Severity.MINOR, message, [evidence], 0.75)]
+
+
+CHECKS = (
+    pixel_check(check_text),
+    pixel_check(check_metal),
+    pixel_check(check_detector_lines, upright_only=False),
+)

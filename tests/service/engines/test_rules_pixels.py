@@ -298,3 +298,26 @@ def test_lungs_crushed_to_black_are_exposure(bases: dict) -> None:
     found = exposure.check_exposure(dark, a)
     assert [f.evidence[0]["metric"] for f in found] == ["lung_to_heart_level"]
     assert exposure.check_exposure(plain, b) == []
+
+
+def _with_line(v: np.ndarray) -> np.ndarray:
+    out = v.copy()
+    out[:, int(v.shape[1] * 0.37)] = np.clip(out[:, int(v.shape[1] * 0.37)] + 0.3, 0, 1)
+    return out
+
+
+def _with_shutter(v: np.ndarray) -> np.ndarray:
+    out = v.copy()
+    out[:, : int(v.shape[1] * 0.2)] = 0.0  # a straight collimator edge: a step, not a line
+    return out
+
+
+@pytest.mark.parametrize("base", TUNE)
+def test_a_detector_line_is_an_artifact_and_a_shutter_edge_is_not(bases: dict, base: str) -> None:
+    ds, pixels = bases[base]
+    lined, a = transformed(ds, pixels, _with_line)
+    found = artifacts.check_detector_lines(lined, a)
+    assert [f.evidence[0]["metric"] for f in found] == ["line_ridge"]
+    for fn in (lambda v: v, _with_shutter):
+        image, b = transformed(ds, pixels, fn)
+        assert artifacts.check_detector_lines(image, b) == []
