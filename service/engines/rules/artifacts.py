@@ -39,7 +39,6 @@ from service.engines.rules.pixels import WorkingImage, box_mean, derived
 from service.taxonomy import Severity
 
 OBJECT_CONTRAST = 0.25  # brighter than the 13x13 mean around it (0..1 working scale)
-TEXT_MARGIN = 4  # working pixels around a text stroke that belong to the text
 TEXT_ROWS = 4  # rows crossed by at least TEXT_RUNS separate strokes
 TEXT_RUNS = 6
 METAL_PIXELS = 30  # object pixels (working image, 512 on its long side) that are reported
@@ -189,8 +188,12 @@ def check_metal(image: WorkingImage, a: Anatomy) -> list[Finding]:
         return []  # a processing fault over the whole image, not objects
     text = _text(image, a)
     if text.any():
-        # pixels near a stroke of text are text (its stray pieces are not objects)
-        mask = mask & ~(box_mean(text.astype(np.float32), TEXT_MARGIN) > 0)
+        # the text's block, widened by its own height, is text: its strokes dimmer than the
+        # text test's bar are not foreign bodies
+        r0, c0, r1, c1 = _box(text)
+        grow = r1 - r0
+        mask = mask.copy()
+        mask[max(0, r0 - grow) : r1 + grow, max(0, c0 - grow) : c1 + grow] = False
     count = int(mask.sum())
     if count < METAL_PIXELS:
         return []
