@@ -29,11 +29,13 @@ from fhir_adapter.observations import (
     to_json,
     with_status,
 )
-from service import queue
+from service.api.outbox import enqueue_writeback, writeback_job_key
 from service.models import Finding, Item, ItemStatus, Observation, OutboxEntry, utcnow
 from service.taxonomy import SUMMARY_CODE
 
 log = logging.getLogger(__name__)
+
+__all__ = ["ObservationPublisher", "StatusOf", "unaudited", "writeback_job_key"]
 
 StatusOf = Callable[[Session, Finding], Status]
 """The status of a finding's Observation: ``preliminary`` until an auditor's verdict."""
@@ -41,10 +43,6 @@ StatusOf = Callable[[Session, Finding], Status]
 
 def unaudited(session: Session, finding: Finding) -> Status:
     return PRELIMINARY
-
-
-def writeback_job_key(observation_id: str) -> str:
-    return f"writeback:{observation_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +132,4 @@ class ObservationPublisher:
 
     def _queue_writeback(self, session: Session, row: Observation) -> None:
         session.add(OutboxEntry(observation_id=row.id, observation_version=row.version))
-        queue.enqueue(
-            session,
-            queue.WRITEBACK,
-            writeback_job_key(row.id),
-            target=row.id,
-            max_attempts=None,
-            requeue=True,
-        )
+        enqueue_writeback(session, row.id)

@@ -19,8 +19,9 @@ from fhir_adapter import routes_observations, routes_reports
 from fhir_adapter.outcome import error_response as fhir_error_response
 from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient
+from fhir_adapter.writeback_setup import build_writeback_client
 from service import queue
-from service.api import audits, engines, evaluations, health, items, llm_usage, samples
+from service.api import audits, engines, evaluations, health, items, llm_usage, outbox, samples
 from service.api.auth import resolve_tokens
 from service.api.errors import Renderer, install_error_handlers, install_request_guards
 from service.api.headers import SecurityHeaders
@@ -113,6 +114,7 @@ def build_api(components: Components) -> FastAPI:
     app.include_router(evaluations.router, prefix="/api/v1", tags=["evaluations"])
     app.include_router(samples.router, prefix="/api/v1", tags=["audits"])
     app.include_router(engines.router, prefix="/api/v1", tags=["engines"])
+    app.include_router(outbox.router, prefix="/api/v1", tags=["outbox"])
     app.include_router(llm_usage.router, tags=["llm"])  # the router carries its full path
     ui.install(app)
     app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
@@ -155,11 +157,8 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
     handlers = {queue.QC: run_qc, queue.STUDY: run_study, LLM_JOB: live.run_llm}
     loop = loop_jobs(settings, components.db, pipeline)  # shadow, canary, scheduled audit draw
     handlers.update(loop.handlers)
-    writeback = None
-    if settings.fhir_writeback_url:
-        writeback = WritebackClient(
-            components.db, settings.fhir_writeback_url, settings.fhir_writeback_timeout
-        )
+    writeback = build_writeback_client(components.db, settings)  # logs on/off, target, auth
+    if writeback is not None:
         handlers[queue.WRITEBACK] = writeback.deliver
 
     def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:

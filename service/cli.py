@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TypeVar
 
+from fhir_adapter import outbox_commands
 from service.config import Settings, load_settings
 from service.errors import ConfigurationError, RadqcError
 from service.loop import commands as engine_commands
@@ -387,6 +388,7 @@ COMMANDS = {
     "drift": (cmd_drift, "alert when a code's rolling precision or recall is below a floor"),
     "export": (cmd_export, "export the audited items (JSONL, FHIR Bundle, DICOM files)"),
     **engine_commands.COMMANDS,
+    **outbox_commands.COMMANDS,
 }
 
 
@@ -423,6 +425,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "export":
             cmd.add_argument("--out", required=True, help="folder to write the curated set to")
         engine_commands.add_arguments(name, cmd)
+        outbox_commands.add_arguments(name, cmd)
     return parser
 
 

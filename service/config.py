@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.errors import ConfigurationError
@@ -92,6 +93,116 @@ class Settings(BaseSettings):
 
     fhir_writeback_url: str = ""
     fhir_writeback_timeout: float = Field(10.0, gt=0)
+
+    # -- write-back a hospital can secure, and its refusals (issue 11) --------------------------
+    # How radqc authenticates to the hospital FHIR server: none; bearer (a static token); basic
+    # (user and password); smart (SMART Backend Services: an OAuth 2.0 client-credentials grant
+    # with a JWT client assertion signed by our private key, RS384 or ES384; the access token is
+    # cached, refreshed before it expires, and refreshed once when the server answers 401).
+    # Credentials are never sent over plain http:// except to a loopback address.
+    fhir_writeback_auth: Literal["none", "bearer", "basic", "smart"] = "none"
+    fhir_writeback_bearer_token: SecretStr = SecretStr("")
+    fhir_writeback_basic_user: str = ""
+    fhir_writeback_basic_password: SecretStr = SecretStr("")
+    # SMART: the client id registered with the hospital's authorization server (the assertion's
+    # iss and sub); its token endpoint (empty: read from {base}/.well-known/smart-configuration);
+    # the PEM private key (RSA for RS384, EC P-384 for ES384; its public key, or a JWKS URL
+    # serving it, is what the hospital registers) and its key id (the JWT's kid); the scopes.
+    fhir_writeback_smart_client_id: str = ""
+    fhir_writeback_smart_token_url: str = ""
+    fhir_writeback_smart_private_key_file: Path | None = None
+    fhir_writeback_smart_key_id: str = ""
+    fhir_writeback_smart_algorithm: Literal["RS384", "ES384"] = "RS384"
+    fhir_writeback_smart_scope: str = "system/Observation.write"
+    # An access token is renewed this many seconds before it expires (at most half its life).
+    fhir_writeback_token_refresh_seconds: float = Field(60.0, ge=0, le=3600)
+    # TLS: the CA bundle (PEM) that verifies the server (empty: the public CAs of certifi), and a
+    # client certificate (PEM) with its private key for servers that require mutual TLS (the key
+    # may be in the certificate file: leave RADQC_FHIR_WRITEBACK_CLIENT_KEY empty).
+    fhir_writeback_ca_bundle: Path | None = None
+    fhir_writeback_client_cert: Path | None = None
+    fhir_writeback_client_key: Path | None = None
+    # A 4xx answer other than 408, 409 and 429 is a refusal: after this many refusals of one
+    # Observation version its outbox entry becomes `refused` (the server's OperationOutcome is
+    # kept) and it is not sent again until an admin retries it. 5xx, 408, 409, 429 and no answer
+    # are outages: retried with backoff for as long as they last.
+    fhir_writeback_max_refusals: int = Field(3, ge=1, le=100)
+    # How written-back Observations refer to the patient, the report and the study on the
+    # hospital server (never a _history reference to radqc's own versions): identifier (logical
+    # references: MRN, the report's identifier or accession, Study Instance UID; the RIS's
+    # literal reference where no identifier is known), literal (the ids the RIS sent, e.g.
+    # Patient/p1, where the hospital server holds them; identifiers where there are none), both.
+    fhir_writeback_references: Literal["identifier", "literal", "both"] = "identifier"
+    # The identifier system of a DICOM PatientID at this hospital (its MRN system, e.g.
+    # urn:oid:1.2.3.4); empty: urn:radqc:dicom-patient-id.
+    fhir_writeback_patient_id_system: str = ""
+
+    @field_validator(
+        "fhir_writeback_smart_private_key_file",
+        "fhir_writeback_ca_bundle",
+        "fhir_writeback_client_cert",
+        "fhir_writeback_client_key",
+        mode="before",
+    )
+    @classmethod
+    def _empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "fhir_writeback_smart_private_key_file",
+        "fhir_writeback_ca_bundle",
+        "fhir_writeback_client_cert",
+        "fhir_writeback_client_key",
+    )
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("no such file")
+        return value
+
+    @model_validator(mode="after")
+    def _check_writeback_security(self) -> Settings:
+        """Every credential the chosen auth needs, and none of them sent in clear text."""
+        name = "RADQC_FHIR_WRITEBACK_"
+        auth = self.fhir_writeback_auth
+        needed = {
+            "bearer": {"BEARER_TOKEN": self.fhir_writeback_bearer_token.get_secret_value()},
+            "basic": {
+                "BASIC_USER": self.fhir_writeback_basic_user,
+                "BASIC_PASSWORD": self.fhir_writeback_basic_password.get_secret_value(),
+            },
+            "smart": {
+                "SMART_CLIENT_ID": self.fhir_writeback_smart_client_id,
+                "SMART_PRIVATE_KEY_FILE": str(self.fhir_writeback_smart_private_key_file or ""),
+            },
+        }.get(auth, {})
+        problems = [
+            f"{name}AUTH={auth} needs {name}{key}"
+            for key, value in needed.items()
+            if not value.strip() or value.strip().lower() in _PLACEHOLDER_TOKENS
+        ]
+        token_url = self.fhir_writeback_smart_token_url
+        if token_url and not re.match(r"^https?://[^\s/]+", token_url):
+            problems.append(f"{name}SMART_TOKEN_URL must be an http:// or https:// URL")
+        urls = [self.fhir_writeback_url, token_url if auth == "smart" else ""]
+        if auth != "none" and any(self._clear_text_remote(url) for url in urls):
+            problems.append(
+                f"{name}AUTH={auth} would send credentials over plain http:// to another host: "
+                "use https://"
+            )
+        if self.fhir_writeback_client_key and not self.fhir_writeback_client_cert:
+            problems.append(f"{name}CLIENT_KEY needs {name}CLIENT_CERT")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @staticmethod
+    def _clear_text_remote(url: str) -> bool:
+        """An http:// URL whose host is not this machine."""
+        if not url.lower().startswith("http://"):
+            return False
+        host = urlsplit(url).hostname or ""
+        return host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127.")
 
     llm_base_url: str = ""
     llm_model: str = ""

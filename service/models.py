@@ -248,7 +248,13 @@ class Observation(Base):
 
 
 class OutboxEntry(Base):
-    """One Observation version waiting to be PUT to the hospital FHIR server."""
+    """One Observation version waiting to be PUT to the hospital FHIR server.
+
+    ``status``: ``pending`` (waiting or retrying), ``delivered``, ``refused`` (the server refused
+    it ``RADQC_FHIR_WRITEBACK_MAX_REFUSALS`` times: ``http_status`` and ``outcome_json``, the
+    server's OperationOutcome, say why), ``discarded`` (by an admin) or ``superseded`` (a later
+    version was delivered instead). See :mod:`service.api.outbox`.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (UniqueConstraint("observation_id", "observation_version"),)
@@ -261,6 +267,13 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None]
+    # Write-back refusals (issue 11): 4xx answers counted towards ``refused``, the last one's
+    # HTTP status and OperationOutcome (which may quote report text: shown to admins, never
+    # logged), and when the server was last tried.
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    http_status: Mapped[int | None]
+    outcome_json: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[dt.datetime | None]
 
 
 class LLMCall(Base):

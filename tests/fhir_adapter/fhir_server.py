@@ -4,14 +4,21 @@ A threaded ``http.server`` that stores PUT resources by type and id and records 
 (method, path, body, the status it answered). It can be told to refuse for a while with
 ``503`` and ``Retry-After``, to drop connections without answering, or to reject with a ``400``
 OperationOutcome; ``on_put`` runs a callback while a PUT is in flight.
+
+For issue 11 it can also: answer a given status to given Observation ids (``refuse_ids``);
+refuse, like a server that enforces references, an Observation whose ``hasMember`` it does not
+hold (``strict_members``); require credentials (``authorize``: 401 without them); serve extra
+routes (``routes``: a token endpoint, ``.well-known/smart-configuration``); and speak TLS
+(``tls``: a server-side ``ssl.SSLContext``).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,11 +42,20 @@ class Request:
         return json.loads(self.body)
 
 
+Route = Callable[[Mapping[str, str], bytes], tuple[int, dict[str, Any]]]
+"""(headers, body) -> (status, JSON answer), for ``routes``."""
+
+
 class RecordingFHIRServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.tls = tls
+        if tls is not None:
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.lock = threading.Lock()
         self.requests: list[Request] = []
         self.resources: dict[str, dict[str, Any]] = {}
@@ -50,10 +66,28 @@ class RecordingFHIRServer(ThreadingHTTPServer):
         self.drop_until = 0.0
         self.reject = False
         self.on_put: Callable[[str], None] | None = None
+        self.refuse_ids: dict[str, tuple[int, str]] = {}  # id -> (status, diagnostics)
+        self.strict_members = False
+        self.authorize: Callable[[Mapping[str, str]], bool] | None = None
+        self.routes: dict[tuple[str, str], Route] = {}  # (method, path) -> route
+
+    @property
+    def origin(self) -> str:
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/fhir"
+        return f"{self.origin}/fhir"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """The TLS handshake in the request's thread; a client that fails it is dropped."""
+        if self.tls is not None:
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                return
+        super().finish_request(request, client_address)
 
     def refuse_for(self, seconds: float, retry_after: int | None = 1) -> None:
         """Answer 503 (with ``Retry-After``) for the next ``seconds``."""
@@ -102,6 +136,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.server.authorize is not None and not self.server.authorize(self.headers):
+            headers = {"WWW-Authenticate": "Bearer"}
+            self._answer(body, 401, _outcome("login", "not authorised"), headers)
+            return
         now = time.monotonic()
         if now < self.server.drop_until:
             self._record(body, None)
@@ -116,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.reject:
             self._answer(body, 400, _outcome("invalid", "Observation.code: unknown system"))
             return
+        refusal = self._refusal(body)
+        if refusal is not None:
+            self._answer(body, refusal[0], _outcome("processing", refusal[1]))
+            return
         if self.server.on_put is not None:
             self.server.on_put(self.path)
         key = self.path.removeprefix("/fhir/")
@@ -124,7 +166,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.resources[key] = json.loads(body)
         self._answer(body, 201 if created else 200, json.loads(body))
 
+    def _refusal(self, body: bytes) -> tuple[int, str] | None:
+        resource_id = self.path.rsplit("/", 1)[-1]
+        if resource_id in self.server.refuse_ids:
+            return self.server.refuse_ids[resource_id]
+        if self.server.strict_members:
+            for member in json.loads(body).get("hasMember", []):
+                with self.server.lock:
+                    known = member["reference"] in self.server.resources
+                if not known:
+                    return 422, f"hasMember: {member['reference']} does not exist"
+        return None
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._route(body)
+
+    def _route(self, body: bytes) -> bool:
+        route = self.server.routes.get((self.command, self.path))
+        if route is None:
+            return False
+        status, payload = route(self.headers, body)
+        self._answer(body, status, payload)
+        return True
+
     def do_GET(self) -> None:
+        if self._route(b""):
+            return
         key = self.path.removeprefix("/fhir/")
         with self.server.lock:
             resource = self.server.resources.get(key)
@@ -164,8 +232,8 @@ def _outcome(code: str, diagnostics: str) -> dict[str, Any]:
 
 
 @contextmanager
-def running_fhir_server() -> Iterator[RecordingFHIRServer]:
-    server = RecordingFHIRServer()
+def running_fhir_server(tls: ssl.SSLContext | None = None) -> Iterator[RecordingFHIRServer]:
+    server = RecordingFHIRServer(tls)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

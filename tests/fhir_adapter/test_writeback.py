@@ -9,100 +9,38 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient, outcome_diagnostics
-from service import queue
 from service.db import Database
 from service.errors import DeliveryError
-from service.models import Job, JobStatus, Observation, OutboxEntry
+from service.models import Observation, OutboxEntry
 from service.retry import parse_retry_after
 from service.taxonomy import Severity
-from service.worker import Worker, WorkerConfig
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.fhir_adapter.support import add_report_item, finding, store_findings
-
-CONFIG = WorkerConfig(
-    lease_seconds=5, poll_seconds=0.02, retry=queue.RetryPolicy(base_seconds=0.05, max_seconds=0.3)
+from tests.fhir_adapter.writeback_support import (
+    PUBLISHER,
+    all_delivered,
+    as_sent,
+    assert_each_version_accepted_once,
+    assert_summaries_after_their_members,
+    claim_writeback,
+    publish_reports,
+    running_worker,
+    stored,
+    wait_until,
 )
-PUBLISHER = ObservationPublisher(writeback_enabled=True)
 
 
 @pytest.fixture
 def server() -> Iterator[RecordingFHIRServer]:
     with running_fhir_server() as running:
         yield running
-
-
-@contextmanager
-def running_worker(db: Database, client: WritebackClient) -> Iterator[Worker]:
-    worker = Worker(db, {queue.WRITEBACK: client.deliver}, CONFIG)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-def all_delivered(db: Database) -> bool:
-    with db.reader() as session:
-        pending = session.scalar(
-            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status != "delivered")
-        )
-        busy = session.scalar(
-            select(func.count())
-            .select_from(Job)
-            .where(
-                Job.kind == queue.WRITEBACK, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
-            )
-        )
-    return pending == 0 and busy == 0
-
-
-def stored(db: Database) -> dict[str, Observation]:
-    with db.reader() as session:
-        return {row.id: row for row in session.scalars(select(Observation))}
-
-
-def publish_reports(db: Database, count: int) -> list[int]:
-    items = []
-    for n in range(count):
-        item_id = add_report_item(db, f"r{n}", subject=f"Patient/p{n}")
-        store_findings(
-            db, item_id, [finding("report.laterality"), finding("report.typo")], publisher=PUBLISHER
-        )
-        items.append(item_id)
-    return items
-
-
-def assert_each_version_accepted_once(
-    db: Database, server: RecordingFHIRServer, versions: int = 1
-) -> None:
-    for obs_id, row in stored(db).items():
-        accepted = server.accepted_puts(obs_id)
-        assert len(accepted) == versions, obs_id
-        assert accepted[-1].json() == json.loads(row.resource_json)
-        assert accepted[-1].content_type == "application/fhir+json"
-        assert accepted[-1].path == f"/fhir/Observation/{obs_id}"
 
 
 def test_an_outage_loses_nothing_and_each_version_is_accepted_once(
@@ -126,9 +64,17 @@ def test_an_outage_loses_nothing_and_each_version_is_accepted_once(
                 if refused.status == 503:
                     assert following.at - refused.at >= 0.9
         with db.reader() as session:
-            entries = session.scalars(select(OutboxEntry)).all()
+            entries = session.execute(
+                select(OutboxEntry, Observation.code).join(
+                    Observation, Observation.id == OutboxEntry.observation_id
+                )
+            ).all()
         assert len(entries) == 9
-        assert all(e.delivered_at is not None and e.attempts >= 2 for e in entries)
+        assert all(e.delivered_at is not None and e.refusals == 0 for e, _ in entries)
+        # findings were tried through the outage; a summary waited for its findings
+        assert all(e.attempts >= 2 for e, code in entries if code != "qc.summary")
+        assert all(e.attempts == 1 for e, code in entries if code == "qc.summary")
+        assert_summaries_after_their_members(db, server)
 
         # a changed finding afterwards: only its Observation is sent again, once
         store_findings(
@@ -142,7 +88,7 @@ def test_an_outage_loses_nothing_and_each_version_is_accepted_once(
     changed = [obs_id for obs_id, row in rows.items() if row.version == 2]
     assert len(changed) == 1
     assert len(server.accepted_puts(changed[0])) == 2
-    assert server.accepted_puts(changed[0])[-1].json() == json.loads(rows[changed[0]].resource_json)
+    assert server.accepted_puts(changed[0])[-1].json() == as_sent(db, rows[changed[0]])
     assert sum(len(server.accepted_puts(i)) for i in rows) == 10
 
 
@@ -175,14 +121,12 @@ def test_a_version_published_while_the_put_is_in_flight_is_sent_next(
     assert rows[sent_twice].version == 2
     accepted = server.accepted_puts(sent_twice)
     assert [r.json() for r in accepted] == [
-        json.loads(next(r for r in first.values() if r.id == sent_twice).resource_json),
-        json.loads(rows[sent_twice].resource_json),
+        as_sent(db, next(r for r in first.values() if r.id == sent_twice)),
+        as_sent(db, rows[sent_twice]),
     ]
     for obs_id, row in rows.items():  # the others went out once, as they are now
         if obs_id != sent_twice:
-            assert [r.json() for r in server.accepted_puts(obs_id)] == [
-                json.loads(row.resource_json)
-            ]
+            assert [r.json() for r in server.accepted_puts(obs_id)] == [as_sent(db, row)]
 
 
 def test_a_restart_delivers_what_was_pending(
@@ -213,35 +157,41 @@ def test_a_restart_delivers_what_was_pending(
         db.dispose()
 
 
-def _claim(db: Database) -> queue.ClaimedJob:
-    with db.transaction() as session:
-        job = queue.claim(session, "test-worker", 30)
-    assert job is not None
-    assert job.kind == queue.WRITEBACK
-    return job
-
-
-def test_a_rejection_is_an_error_that_stays_pending(
+def test_a_refusal_is_retried_then_refused_and_an_outage_is_not_counted(
     db: Database, server: RecordingFHIRServer
 ) -> None:
     item_id = add_report_item(db)
     store_findings(db, item_id, [], publisher=PUBLISHER)  # just the summary
     server.reject = True
-    with WritebackClient(db, server.base_url, timeout=2.0) as client:
-        job = _claim(db)
-        with pytest.raises(DeliveryError, match=r"HTTP 400.*unknown system") as raised:
+    with WritebackClient(db, server.base_url, timeout=2.0, max_refusals=2) as client:
+        job = claim_writeback(db)
+        with pytest.raises(DeliveryError, match=r"HTTP 400 .*refusal 1 of 2") as raised:
             client.deliver(job)
         assert raised.value.retry_after is None
+        assert "unknown system" not in str(raised.value)  # the diagnostics are not raised
         server.reject = False
         server.refuse_for(30, retry_after=7)
         with pytest.raises(DeliveryError, match="HTTP 503") as raised:
             client.deliver(job)
         assert raised.value.retry_after == 7
+        with db.reader() as session:
+            entry = session.scalars(select(OutboxEntry)).one()
+        assert (entry.status, entry.attempts, entry.refusals) == ("pending", 2, 1)
+        assert entry.last_error is not None
+        assert "503" in entry.last_error
+        server.refuse_until = 0.0
+        server.reject = True
+        client.deliver(job)  # the second refusal: refused, and the job ends without an error
     with db.reader() as session:
         entry = session.scalars(select(OutboxEntry)).one()
-    assert (entry.status, entry.attempts) == ("pending", 2)
+    assert (entry.status, entry.attempts, entry.refusals) == ("refused", 3, 2)
+    assert entry.http_status == 400
     assert entry.last_error is not None
-    assert "503" in entry.last_error
+    assert "unknown system" in entry.last_error  # kept for admins
+    assert entry.outcome_json is not None
+    assert json.loads(entry.outcome_json)["issue"][0]["diagnostics"] == (
+        "Observation.code: unknown system"
+    )
 
 
 def test_an_unreachable_server_and_nothing_pending(db: Database) -> None:
@@ -250,7 +200,7 @@ def test_an_unreachable_server_and_nothing_pending(db: Database) -> None:
     with running_fhir_server() as gone:
         dead_url = gone.base_url
     with WritebackClient(db, dead_url, timeout=2.0) as client:
-        job = _claim(db)
+        job = claim_writeback(db)
         with pytest.raises(DeliveryError, match="cannot reach") as raised:
             client.deliver(job)
         assert isinstance(raised.value.__cause__, Exception)
