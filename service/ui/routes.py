@@ -1,4 +1,7 @@
-"""The audit pages under ``/ui/`` (DESIGN §1): worklist, item page, evaluation reports.
+"""The audit pages under ``/ui/`` (DESIGN §1): sign-in, worklist, item page and its film.
+
+The dashboard (:mod:`service.ui.dashboard`) and the QC lead's pages (:mod:`service.ui.qc_pages`)
+are mounted here too.
 
 Server-rendered with Jinja2; the only script is ``static/ui.js`` (no CDN, no build step). Pages
 read through :mod:`service.ui.worklist`; verdicts are sent by the page to the REST API
@@ -9,38 +12,39 @@ one place.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi import status as http
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from service.api.deps import components
-from service.api.items import check_code, parse_time
+from service.api.items import check_code
 from service.api.params import RowId
 from service.errors import InvalidInputError
-from service.loop.models import EvaluationRun
+from service.models import Item
 from service.taxonomy import CODES, codes_for
-from service.ui import plots
+from service.ui import dashboard, errors, qc_pages, words
+from service.ui.errors import PageError, parse_date_filter
+from service.ui.evidence import film_size, finding_views, shapes
+from service.ui.pages import HERE, page
 from service.ui.render import NoPixelData, Window, placeholder_png, render_png
 from service.ui.session import AUDIT_ROLES, LoginRequired, login_redirect, principal
-from service.ui.worklist import WorklistFilters, item_page, next_pending, worklist
+from service.ui.worklist import WorklistFilters, item_page, next_pending, progress, worklist
+from service.ui.writeback import writeback_rows
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters["pct"] = lambda v: "-" if v is None else f"{100 * float(v):.1f}%"
-templates.env.filters["num"] = lambda v: "-" if v is None else f"{float(v):.3f}"
 router = APIRouter()
+router.include_router(dashboard.router)
+router.include_router(qc_pages.router)
 
 # What the pages load: their one script (static/ui.js) and stylesheet, the X-ray PNG, and API
 # calls, all from this origin; the worklist's filter form submits here. The templates hold no
-# inline script, style attribute or event handler, so none is allowed; the evaluation plots are
-# inline SVG markup, which CSP does not govern. No page may be framed (clickjacking).
+# inline script, style attribute or event handler, so none is allowed; the plots and the
+# evidence drawn over the film are inline SVG markup, which CSP does not govern. No page may be
+# framed (clickjacking).
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
@@ -57,17 +61,15 @@ PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Frame-Opt
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages and their static files on ``app``."""
+    """Mount the pages and their static files on ``app``; errors of page requests become
+    pages (:mod:`service.ui.errors`), so install this after the API's error handlers."""
     app.include_router(router, prefix="/ui", include_in_schema=False)
     app.mount("/ui/static", StaticFiles(directory=str(HERE / "static")), name="ui-static")
+    errors.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, exc: LoginRequired) -> Response:
         return login_redirect(exc)
-
-
-def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context)
 
 
 @router.get("")
@@ -79,22 +81,24 @@ def home() -> RedirectResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login(request: Request, next: str = "/ui/worklist", why: str | None = None) -> HTMLResponse:
     target = next if next.startswith("/ui/") else "/ui/worklist"  # no open redirect
-    return _page(request, "login.html", next=target, why=why, viewer=None)
+    return page(request, "login.html", next=target, why=why)
 
 
 def _filters(
     kind: str | None, code: str | None, since: str | None, until: str | None, state: str
 ) -> WorklistFilters:
+    back = "/ui/worklist"
     try:
-        return WorklistFilters(
-            kind=kind if kind in ("image", "report") else None,
-            code=check_code(code or None),
-            since=parse_time("since", since or None),
-            until=parse_time("until", until or None),
-            state=state if state in ("pending", "audited", "all") else "pending",
-        )
+        known = check_code(code or None)
     except InvalidInputError as exc:
-        raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        raise PageError(422, "That error type is not known.", back, "Back to the worklist") from exc
+    return WorklistFilters(
+        kind=kind if kind in ("image", "report") else None,
+        code=known,
+        since=parse_date_filter("since", "Received from", since, back),
+        until=parse_date_filter("until", "until", until, back),
+        state=state if state in ("pending", "audited", "all") else "pending",
+    )
 
 
 @router.get("/worklist", response_class=HTMLResponse)
@@ -110,34 +114,54 @@ def worklist_page(
     filters = _filters(kind, code, since, until, state)
     with components(request).db.reader() as session:
         rows = worklist(session, filters)
-    return _page(
+        done = progress(session)
+    return page(
         request,
         "worklist.html",
         viewer=viewer,
         rows=rows,
         filters=filters,
-        raw={"since": since or "", "until": until or ""},
-        codes=list(CODES),
+        raw={"since": (since or "")[:10], "until": (until or "")[:10]},
+        progress=done,
+        codes=list(CODES.values()),
     )
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def item_view(request: Request, item_id: RowId) -> HTMLResponse:
     viewer = principal(request)
-    with components(request).db.reader() as session:
-        page = item_page(session, item_id)
-        if page is None:
-            raise HTTPException(http.HTTP_404_NOT_FOUND, f"item {item_id} does not exist")
+    comps = components(request)
+    enabled = bool(comps.settings.fhir_writeback_url)
+    with comps.db.reader() as session:
+        found = item_page(session, item_id)
+        if found is None:
+            raise PageError(
+                404,
+                f"There is no item {item_id}. It may never have been received; "
+                "pick one from the worklist or the dashboard.",
+                "/ui/dashboard",
+                "Open the dashboard",
+            )
         following = next_pending(session, item_id)
-    return _page(
+        published = writeback_rows(session, item_id, enabled)
+    item = found.item
+    size = film_size(comps.files.path(item.instance.path)) if item.instance else None
+    drawn = shapes(item.findings, size)
+    return page(
         request,
         "item.html",
         viewer=viewer,
         can_audit=viewer.role in AUDIT_ROLES,
-        page=page,
-        item=page.item,
+        page=found,
+        item=item,
+        findings=finding_views(item.findings, drawn),
+        film=size,
+        shapes=drawn,
         next_item=following,
-        missed_codes=codes_for("image" if page.item.kind == "image" else "report"),
+        writeback=published,
+        writeback_enabled=enabled,
+        legend=words,
+        missed_codes=codes_for("image" if item.kind == "image" else "report"),
     )
 
 
@@ -152,12 +176,13 @@ def item_image(
     principal(request)
     comps = components(request)
     with comps.db.reader() as session:
-        page = item_page(session, item_id)
-    if page is None or page.item.instance is None:
+        item = session.get(Item, item_id)
+        stored = item.instance.path if item is not None and item.instance is not None else None
+    if stored is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"item {item_id} has no image")
     window = Window(center, width) if center is not None and width is not None else None
     try:
-        rendered = render_png(comps.files.path(page.item.instance.path), window, invert=invert)
+        rendered = render_png(comps.files.path(stored), window, invert=invert)
     except NoPixelData:  # a header-only object: a placeholder, not an error (issue 14)
         return Response(
             placeholder_png(),
@@ -181,34 +206,4 @@ def item_image(
             "X-Window-Width": f"{rendered.default_window.width:g}",
             "X-Value-Range": f"{low:g},{high:g}",
         },
-    )
-
-
-@router.get("/evaluations", response_class=HTMLResponse)
-def evaluations_page(request: Request) -> HTMLResponse:
-    viewer = principal(request)
-    runs = request.app.state.evaluations.list(100)
-    return _page(
-        request,
-        "evaluations.html",
-        viewer=viewer,
-        runs=runs,
-        can_run=viewer.role in AUDIT_ROLES,
-    )
-
-
-@router.get("/evaluations/{run_id}", response_class=HTMLResponse)
-def evaluation_report(request: Request, run_id: RowId) -> HTMLResponse:
-    viewer = principal(request)
-    run: EvaluationRun = request.app.state.evaluations.get(run_id)
-    metrics = run.metrics
-    return _page(
-        request,
-        "evaluation.html",
-        viewer=viewer,
-        run=run,
-        metrics=metrics,
-        bars=plots.per_code_bars(metrics.get("per_code", {})),
-        over_time=plots.over_time(metrics.get("slices", {}).get("month", {})),
-        confusion=plots.confusion(metrics.get("confusion", {}).get("pairs", [])),
     )

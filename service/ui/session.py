@@ -44,3 +44,10 @@ def principal(request: Request) -> Principal:
 
 def login_redirect(exc: LoginRequired) -> RedirectResponse:
     return RedirectResponse(f"/ui/login?next={quote(exc.next_url)}&why={quote(str(exc))}", 303)
+
+
+def viewer_or_none(request: Request) -> Principal | None:
+    """The signed-in viewer if there is one, for pages that also show to nobody (errors)."""
+    token = request.cookies.get(COOKIE, "")
+    found = principal_of(request, token) if token else None
+    return found if found is not None and found.role in PAGE_ROLES else None

@@ -1,5 +1,6 @@
-/* radqc audit pages: sign-in, worklist keys, the item page (window/level, zoom, verdicts,
-   missed errors, keyboard shortcuts) and starting evaluation runs. No dependencies. */
+/* radqc audit pages: sign-in, worklist keys, the item page (the film fitted to the window,
+   window/level, zoom, evidence marks over the film, verdicts, missed errors, keyboard
+   shortcuts: j/k move the keyboard focus) and starting evaluation runs. No dependencies. */
 "use strict";
 (function () {
   const KEY = "radqc_token";
@@ -61,14 +62,20 @@
   if (list) {
     const rows = () => Array.from(list.querySelectorAll("tbody tr[data-item]"));
     document.addEventListener("keydown", (event) => {
-      if (typing(event)) return;
+      if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
       const all = rows();
       let i = all.findIndex((r) => r.classList.contains("current"));
       if (event.key === "j" || event.key === "k") {
         if (i >= 0) all[i].classList.remove("current");
         i = Math.max(0, Math.min(all.length - 1, i + (event.key === "j" ? 1 : -1)));
-        if (all[i]) all[i].classList.add("current");
+        if (all[i]) {
+          all[i].classList.add("current");
+          const link = all[i].querySelector("a.open");
+          if (link) link.focus();  // j/k move the keyboard focus, so Tab and Enter follow
+        }
       } else if (event.key === "Enter" && all[i]) {
+        const t = event.target;
+        if (t && (t.tagName === "A" || t.tagName === "BUTTON")) return;  // their own action
         window.location.assign("/ui/items/" + all[i].dataset.item);
       }
     });
@@ -87,12 +94,18 @@
     function current() {
       return findings().find((f) => f.classList.contains("current"));
     }
-    function select(li) {
+    function select(li, focus) {
       findings().forEach((f) => f.classList.remove("current"));
-      if (li) { li.classList.add("current"); li.scrollIntoView({ block: "nearest" }); }
+      if (li) {
+        li.classList.add("current");
+        if (focus) li.focus(); else li.scrollIntoView({ block: "nearest" });
+      }
       document.querySelectorAll("mark.evidence").forEach((m) => {
         const ids = (m.dataset.findings || "").trim().split(/\s+/);
         m.classList.toggle("active", !!li && ids.includes(li.dataset.finding));
+      });
+      document.querySelectorAll("svg.marks .mark").forEach((m) => {
+        m.classList.toggle("active", !!li && m.dataset.finding === li.dataset.finding);
       });
     }
     function judge(li, verdict) {
@@ -106,12 +119,19 @@
     }
     findings().forEach((li) => {
       li.addEventListener("click", () => select(li));
+      li.addEventListener("focusin", () => { if (!li.classList.contains("current")) select(li); });
       const confirmButton = li.querySelector(".confirm");
       if (confirmButton) confirmButton.addEventListener("click", () => judge(li, "confirmed"));
       const rejectButton = li.querySelector(".reject");
       if (rejectButton) rejectButton.addEventListener("click", () => judge(li, "rejected"));
     });
     select(current());
+    document.querySelectorAll("svg.marks .mark").forEach((m) => {
+      m.addEventListener("click", () => {
+        const li = findings().find((f) => f.dataset.finding === m.dataset.finding);
+        if (li) select(li, true);
+      });
+    });
 
     function renderMissed() {
       const ul = document.getElementById("missed-list");
@@ -119,10 +139,13 @@
       ul.innerHTML = "";
       missed.forEach((m, i) => {
         const li = document.createElement("li");
-        li.textContent = m.code + (m.evidence ? " — " + m.evidence : "") + " ";
+        const option = document.querySelector("#missed-code option[value='" + m.code + "']");
+        const name = option ? option.textContent : m.code;  // "Omission (report.omission)"
+        li.textContent = name + (m.evidence ? " — " + m.evidence : "") + " ";
         const remove = document.createElement("button");
         remove.type = "button";
         remove.textContent = "remove";
+        remove.setAttribute("aria-label", "remove " + name);
         remove.addEventListener("click", () => { missed.splice(i, 1); renderMissed(); });
         li.appendChild(remove);
         ul.appendChild(li);
@@ -175,9 +198,10 @@
       }
       const all = findings();
       const i = all.indexOf(current());
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
       const keys = {
-        j: () => select(all[Math.min(all.length - 1, i + 1)]),
-        k: () => select(all[Math.max(0, i - 1)]),
+        j: () => select(all[Math.min(all.length - 1, i + 1)], true),
+        k: () => select(all[Math.max(0, i - 1)], true),
         c: () => judge(current(), "confirmed"),
         x: () => judge(current(), "rejected"),
         m: () => document.getElementById("missed-code").focus(),
@@ -186,6 +210,7 @@
         "+": () => viewer && viewer.zoom(1.25),
         "=": () => viewer && viewer.zoom(1.25),
         "-": () => viewer && viewer.zoom(0.8),
+        "0": () => viewer && viewer.fit(),
         r: () => viewer && viewer.reset(),
       };
       const action = keys[event.key];
@@ -197,7 +222,6 @@
     const wc = document.getElementById("wc");
     const ww = document.getElementById("ww");
     const invert = document.getElementById("invert");
-    let scale = 1;
     let defaults = null;
     let timer = null;
 
@@ -216,6 +240,9 @@
             note.id = "no-pixels";
             note.textContent = "This object has no pixel data: only its header was received.";
             image.closest(".canvas").before(note);
+            delete film.dataset.width;  // the placeholder's own size, not the header's
+            delete film.dataset.height;
+            layout();
             image.dataset.ready = "1";
             return;
           }
@@ -244,10 +271,48 @@
     wc.addEventListener("input", changed);
     ww.addEventListener("input", changed);
     invert.addEventListener("change", () => load(false));
+    // The film is sized here, not by the browser: fitted whole into the space the window
+    // leaves (a large film shrunk, a small one enlarged), times the auditor's zoom. The
+    // evidence marks are an SVG over it with the film's own pixel grid, so they follow.
+    const film = document.getElementById("film");
+    const canvas = document.getElementById("canvas");
+    let zoomBy = 1;
+    function filmSize() {
+      const w = Number(film.dataset.width) || image.naturalWidth;
+      const h = Number(film.dataset.height) || image.naturalHeight;
+      return [w, h];
+    }
+    function available() {
+      const top = canvas.getBoundingClientRect().top + window.scrollY;
+      const height = window.innerHeight - Math.min(top, window.innerHeight * 0.3) - 16;
+      return [canvas.clientWidth, Math.max(240, height)];
+    }
+    function layout() {
+      const [w, h] = filmSize();
+      if (!w || !h) return;
+      const [aw, ah] = available();
+      const fit = Math.min(aw / w, ah / h);
+      const scale = fit * zoomBy;
+      film.style.width = Math.round(w * scale) + "px";
+      film.style.height = Math.round(h * scale) + "px";
+      canvas.style.maxHeight = Math.round(ah) + "px";
+      film.dataset.fit = fit.toFixed(4);
+      film.dataset.scale = scale.toFixed(4);
+      document.getElementById("zoom-val").textContent =
+        zoomBy === 1 ? "fit" : Math.round(zoomBy * 100) + "%";
+    }
     function zoom(factor) {
-      scale = Math.max(0.25, Math.min(8, scale * factor));
-      image.style.transform = "scale(" + scale + ")";
-      document.getElementById("zoom-out-val").textContent = Math.round(scale * 100) + "%";
+      zoomBy = Math.max(0.25, Math.min(8, zoomBy * factor));
+      layout();
+    }
+    function fit() { zoomBy = 1; layout(); }
+    image.addEventListener("load", layout);
+    window.addEventListener("resize", layout);
+    layout();
+    const marks = document.getElementById("marks");
+    const showMarks = document.getElementById("show-marks");
+    if (marks && showMarks) {
+      showMarks.addEventListener("change", () => marks.classList.toggle("hidden", !showMarks.checked));
     }
     function reset() {
       if (!defaults) return;
@@ -256,9 +321,10 @@
     }
     document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
     document.getElementById("zoom-out").addEventListener("click", () => zoom(0.8));
+    document.getElementById("zoom-fit").addEventListener("click", fit);
     document.getElementById("wl-reset").addEventListener("click", reset);
     load(true);
-    return { zoom, reset };
+    return { zoom, reset, fit };
   }
 
   // -- evaluations ------------------------------------------------------------------------

@@ -57,9 +57,7 @@ def _id_requests(bad: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("GET", f"/api/v1/engines/compare?challenger={bad}", None),
         ("GET", f"/api/v1/engines/compare?challenger=1&champion={bad}", None),
         ("GET", f"/api/v1/engines/1/results?item_id={bad}", None),
-        ("GET", f"/api/v1/engines/1/results?cursor={bad}", None),
         ("GET", f"/api/v1/evaluations/{bad}", None),
-        ("GET", f"/api/v1/evaluations?cursor={bad}", None),
         ("GET", f"/ui/items/{bad}", None),
         ("GET", f"/ui/items/{bad}/image.png", None),
         ("GET", f"/ui/evaluations/{bad}", None),
@@ -75,7 +73,10 @@ def test_ids_beyond_the_integer_column_are_4xx_json_and_keep_the_connection(
         for method, path, body in _id_requests(bad):
             response = http.request(method, path, json=body, headers=bearer(ADMIN))
             assert response.status_code in (400, 404, 422), (method, path, response.text)
-            assert response.json()["message"], (method, path)
+            if path.startswith("/ui/") and ".png" not in path:  # a page for a person (issue 15)
+                assert response.headers["content-type"].startswith("text/html"), path
+            else:
+                assert response.json()["message"], (method, path)
     assert http.get("/healthz").status_code == 200
     for method, path, body in _id_requests(str(MAX_ROW_ID)):  # the largest id: a valid one
         response = http.request(method, path, json=body, headers=bearer(ADMIN))
@@ -187,6 +188,8 @@ def test_validation_errors_name_the_element_not_the_value(http: httpx.Client) ->
         response = http.request(method, path, json=body, headers=bearer(token))
         assert response.status_code == 422, (path, response.text)
         assert CANARY not in response.text, (path, response.text)
+        if response.headers["content-type"].startswith("text/html"):
+            continue  # the pages answer with a page (issue 15), which lists no details
         for detail in response.json().get("detail", []):
             assert set(detail) == {"loc", "msg"}, detail  # never pydantic's input or ctx
 

@@ -1,7 +1,8 @@
-"""Real headless Chromium (Debian's, driven by Playwright) against radqc under uvicorn.
+"""Real headless Chromium (Debian's, driven by Playwright) against radqc under uvicorn, and
+axe-core (from npm) for the accessibility check.
 
-Outside CI a missing browser skips the browser tests with a message; in CI (``CI=true``) it
-fails them. Screenshots are kept under ``test-artifacts/ui/`` (ignored by git); the folder is
+Outside CI a missing browser or npm skips the browser tests with a message; in CI (``CI=true``)
+it fails them. Screenshots are kept under ``test-artifacts/ui/`` (ignored by git); the folder is
 printed.
 """
 
@@ -9,13 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from service.components import Components
+from service.config import Settings
+from service.db import Database
 from tests.conftest import IN_CI, REPO
+from tests.service.api.conftest import make_components
+from tests.service.ui.scenario import seed_loop, seed_pages
 
 CHROMIUM = os.environ.get("RADQC_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "ui"
@@ -56,3 +63,63 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     folder.mkdir(parents=True)
     print(f"screenshots: {folder}")
     return folder
+
+
+# -- axe-core, the accessibility checker, from the npm registry -----------------------------
+AXE_VERSION = "4.10.3"
+AXE_CACHE = REPO / "test-artifacts" / "node" / f"axe-core-{AXE_VERSION}"
+
+
+def _install_axe() -> Path:
+    """axe-core's browser bundle, installed once with npm into a cache folder (ignored by git);
+    Debian's ``npm`` package brings npm and node (scripts/test installs it)."""
+    bundle = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if bundle.is_file():
+        return bundle
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError("npm not found (apt-get install npm)")
+    AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(AXE_CACHE),
+            "--no-audit",
+            "--no-fund",
+            "--no-package-lock",
+            "--loglevel=error",
+            f"axe-core@{AXE_VERSION}",
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    if not bundle.is_file():
+        raise FileNotFoundError(f"npm did not install {bundle}")
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    try:
+        return _install_axe().read_text(encoding="utf-8")
+    except (OSError, subprocess.SubprocessError) as exc:
+        problem = f"axe-core could not be installed from npm: {exc}"
+        if IN_CI:
+            pytest.fail(problem + " (CI must run the accessibility check)")
+        pytest.skip(problem)
+
+
+# -- the scenario of the page tests (tests/service/ui/scenario.py) ----------------------------
+@pytest.fixture
+def pages_comps(settings: Settings, db: Database) -> Components:
+    """Components whose drift alert needs one audited item (the scenario audits one)."""
+    return make_components(settings.model_copy(update={"drift_min_count": 1}), db)
+
+
+@pytest.fixture
+def pages_ids(pages_comps: Components, shared_data: Path, tmp_path: Path) -> dict[str, int]:
+    ids = seed_pages(pages_comps, shared_data, tmp_path)
+    return ids | seed_loop(pages_comps, ids)

@@ -9,7 +9,7 @@ from pathlib import Path
 from fhir_adapter.publisher import ObservationPublisher
 from service import queue
 from service.components import Components
-from service.engines.base import Finding, ImageInput, QCInput, ReportInput
+from service.engines.base import Engine, Finding, ImageInput, QCInput, ReportInput
 from service.engines.rules._findings import text_evidence
 from service.loop.audit import observation_status
 from service.loop.sampling import AuditSampler, SamplingPlan
@@ -72,14 +72,11 @@ class SpanEngine:
         )
 
 
-def seed_audit_scenario(comps: Components, shared_data: Path) -> dict[str, int]:
-    ids = {
-        "report": add_report(comps, "ui-rep-1", accession="UI-1", text=REPORT),
-        "image": add_image(comps, shared_data, "1.2.840.77.1", "1.2.840.77", "UI-1"),
-    }
-    # the first versions are not written back here (the worker below runs QC jobs only)
+def run_qc_jobs(comps: Components, engine: Engine) -> None:
+    """A real worker runs every due QC job through a real pipeline with ``engine``. The first
+    versions are not written back here (the worker runs QC jobs only)."""
     publisher = ObservationPublisher(writeback_enabled=False, status_of=observation_status)
-    pipeline = Pipeline(comps.db, comps.files, [SpanEngine()], [], publisher)
+    pipeline = Pipeline(comps.db, comps.files, [engine], [], publisher)
 
     def run_qc(job: queue.ClaimedJob) -> None:
         assert job.item_id is not None
@@ -89,6 +86,14 @@ def seed_audit_scenario(comps: Components, shared_data: Path) -> dict[str, int]:
     worker = Worker(comps.db, {queue.QC: run_qc}, config)
     while worker.run_once():
         pass
+
+
+def seed_audit_scenario(comps: Components, shared_data: Path) -> dict[str, int]:
+    ids = {
+        "report": add_report(comps, "ui-rep-1", accession="UI-1", text=REPORT),
+        "image": add_image(comps, shared_data, "1.2.840.77.1", "1.2.840.77", "UI-1"),
+    }
+    run_qc_jobs(comps, SpanEngine())
     drawn = AuditSampler(comps.db, SamplingPlan()).run(seed=1)
     assert {d.item_id for d in drawn} == set(ids.values())
     return ids
