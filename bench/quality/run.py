@@ -94,7 +94,14 @@ def previous_rules_commit() -> str:
 
 
 def export_tree(commit: str) -> Path:
-    """``service/`` of ``commit`` in a temporary folder (cached by commit)."""
+    """``service/`` of ``commit`` in a temporary folder (cached by commit id: a revision such
+    as HEAD is resolved first, so a moving name never reuses another commit's export)."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--verify", f"{commit}^{{commit}}"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
     target = Path(tempfile.gettempdir()) / f"radqc-prev-{commit[:12]}"
     if not (target / "service").is_dir():
         target.mkdir(parents=True, exist_ok=True)

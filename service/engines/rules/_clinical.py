@@ -1,8 +1,11 @@
 """What the report checks read from the text: sentences, findings (concepts), sides, polarity.
 
-A concept is a finding a radiologist names (pneumothorax, effusion, nodule...) with a regex, an
-``acute`` flag (what "no acute abnormality" denies) and a ``significant`` flag (what must reach
-the impression). Mentions carry their sentence, side and polarity, computed once per report.
+A concept is a finding a radiologist names (pneumothorax, effusion, nodule...) with a regex and
+what the report checks know of it, in this one place: ``acute`` (an impression of "no acute
+abnormality" over it is a contradiction, ``report.inconsistency``) and ``impression`` (it must
+reach the impression, ``report.omission``: the words in an impression that stand for it; None
+for findings that need not). Mentions carry their sentence, side and polarity, computed once
+per report.
 """
 
 from __future__ import annotations
@@ -20,20 +23,31 @@ from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 class Concept:
     name: str
     regex: re.Pattern[str]
-    acute: bool
-    significant: bool
+    acute: bool  # "no acute abnormality" over it is a contradiction
+    # words in an impression that stand for it, when it must reach the impression
+    impression: re.Pattern[str] | None
     # a sentence matching this is about something else (a joint effusion, a hiatal "mass")
     exclude: re.Pattern[str] | None = None
 
+    @property
+    def significant(self) -> bool:
+        """It must reach the impression (``report.omission``)."""
+        return self.impression is not None
+
 
 def _concept(
-    name: str, pattern: str, *, acute: bool, significant: bool, exclude: str | None = None
+    name: str,
+    pattern: str,
+    *,
+    acute: bool,
+    impression: str | None,
+    exclude: str | None = None,
 ) -> Concept:
     return Concept(
         name,
         re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE),
         acute,
-        significant,
+        re.compile(impression, re.IGNORECASE) if impression else None,
         re.compile(rf"\b(?:{exclude})", re.IGNORECASE) if exclude else None,
     )
 
@@ -56,46 +70,66 @@ CONCEPTS: tuple[Concept, ...] = (
         "pneumothorax",
         rf"(?:hydro)?pneumothora(?:x|ces)|{_PNEUMOTHORAX_SIGN}",
         acute=True,
-        significant=True,
+        impression=r"pneumothora|air leak|pleural line",
     ),
     _concept(
         "pleural effusion",
         r"(?:pleural )?effusions?",
-        acute=True,
-        significant=True,
+        acute=False,
+        impression=r"effusion|fluid|infusion",  # "infusion": a dictation error
         exclude=_NOT_PLEURAL,
     ),
     _concept(
         "consolidation",
         r"consolidations?|airspace (?:disease|opacit(?:y|ies))",
         acute=True,
-        significant=True,
+        impression=r"consolidat|pneumonia|airspace|air space|opacit|infiltrat|infect",
     ),
-    _concept("pneumonia", r"pneumonias?", acute=True, significant=True),
+    _concept(
+        "pneumonia",
+        r"pneumonias?",
+        acute=True,
+        impression=r"pneumonia|consolidat|infect|airspace|air space|opacit|infiltrat",
+    ),
     _concept(
         "pulmonary edema",
         r"(?:pulmonary |interstitial |alveolar )?edema",
         acute=True,
-        significant=True,
+        impression=r"edema|heart failure|chf|fluid overload|congesti",
         exclude=r"(?:laryngeal|soft[- ]tissue|subcutaneous|scrotal|bowel wall|cerebral|"
         r"vasogenic|marrow|bone marrow|periportal|gallbladder wall|pedal|extremity|mucosal|"
         r"airway|facial|periorbital|labial|penile|muscle|myo\w+) edema",
     ),
-    _concept("mass", r"mass(?:es)?", acute=False, significant=True),
-    _concept("nodule", r"nodules?|nodular opacit(?:y|ies)", acute=False, significant=True),
-    _concept("fracture", r"fractures?", acute=True, significant=True),
+    _concept(
+        "mass",
+        r"mass(?:es)?",
+        acute=False,
+        impression=r"mass|neoplas|malignan|tumou?r|cancer|carcinoma|lesion|nodul|metasta",
+    ),
+    _concept(
+        "nodule",
+        r"nodules?|nodular opacit(?:y|ies)",
+        acute=False,
+        impression=r"nodul|mass|neoplas|malignan|tumou?r|cancer|carcinoma|lesion|metasta|opacit",
+    ),
+    _concept(
+        "fracture",
+        r"fractures?",
+        acute=True,
+        impression=r"fracture",
+    ),
     _concept(
         "pneumomediastinum",
         r"pneumomediastinum|widen(?:ed|ing) (?:of the )?(?:superior )?mediastinum",
         acute=True,
-        significant=True,
+        impression=r"pneumomediastinum|mediastin",
     ),
     _concept(
         "adenopathy",
         r"(?:lymph)?adenopathy|(?:enlarged|bulky) (?:hilar |mediastinal )?lymph nodes?|"
         r"hilar (?:enlargement|mass(?:es)?)",
         acute=False,
-        significant=True,
+        impression=r"adenopathy|lymph|node|hil(?:ar|um)|mass|lymphoma|sarcoid",
     ),
     _concept(
         "bone lesion",
@@ -103,25 +137,45 @@ CONCEPTS: tuple[Concept, ...] = (
         r"(?: (?:and|or) (?:lytic|blastic|sclerotic|expansile|destructive))? "
         r"(?:bone |osseous )?(?:lesions?|process|metasta\w+)",
         acute=False,
-        significant=True,
+        impression=r"lesion|lytic|blastic|sclerotic|metasta|myeloma|neoplas|malignan|tumou?r",
     ),
     _concept(
         "cardiomegaly",
         r"cardiomegaly|enlarged (?:heart|cardiac silhouette)|"
         r"(?:heart|cardiac silhouette) (?:is|appears) (?:mildly |moderately )?enlarged",
         acute=False,
-        significant=True,
+        impression=None,
     ),
     _concept(
         "pneumoperitoneum",
         r"pneumoperitoneum|free (?:intraperitoneal )?air",
         acute=True,
-        significant=True,
+        impression=r"pneumoperitoneum|free air|perforat",
     ),
-    _concept("atelectasis", r"atelectasis|atelectatic", acute=False, significant=False),
-    _concept("infiltrate", r"infiltrates?", acute=True, significant=False),
-    _concept("granuloma", r"granulomas?|granulomata", acute=False, significant=False),
-    _concept("hernia", r"hernias?", acute=False, significant=False),
+    _concept(
+        "atelectasis",
+        r"atelectasis|atelectatic",
+        acute=False,
+        impression=None,
+    ),
+    _concept(
+        "infiltrate",
+        r"infiltrates?",
+        acute=False,
+        impression=None,
+    ),
+    _concept(
+        "granuloma",
+        r"granulomas?|granulomata",
+        acute=False,
+        impression=None,
+    ),
+    _concept(
+        "hernia",
+        r"hernias?",
+        acute=False,
+        impression=None,
+    ),
 )
 
 _ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS), re.IGNORECASE)
@@ -281,14 +335,4 @@ CLEAR_LUNGS = re.compile(
 AIRSPACE = frozenset({"consolidation", "pneumonia", "infiltrate"})
 # the findings for which an impression of "no acute abnormality" is a contradiction, not an
 # omission (DESIGN §4 boundaries)
-ACUTE_FOR_NORMAL = frozenset(
-    {
-        "pneumothorax",
-        "consolidation",
-        "pneumonia",
-        "pulmonary edema",
-        "fracture",
-        "pneumoperitoneum",
-        "pneumomediastinum",
-    }
-)
+ACUTE_FOR_NORMAL = frozenset(c.name for c in CONCEPTS if c.acute)

@@ -22,6 +22,7 @@ from service.engines.rules._clinical import (
     ACUTE_FOR_NORMAL,
     AIRSPACE,
     CLEAR_LUNGS,
+    CONCEPTS,
     NORMAL_IMPRESSION,
     Mention,
     mentions,
@@ -35,19 +36,9 @@ from service.taxonomy import Severity
 
 CODE = "report.omission"
 # concepts an impression must carry, and words in the impression that stand for them
-OMITTABLE: dict[str, str] = {
-    "pneumothorax": r"pneumothora|air leak|pleural line",
-    "pleural effusion": r"effusion|fluid|infusion",  # "infusion": a dictation error (typo)
-    "consolidation": r"consolidat|pneumonia|airspace|air space|opacit|infiltrat|infect",
-    "pneumonia": r"pneumonia|consolidat|infect|airspace|air space|opacit|infiltrat",
-    "pulmonary edema": r"edema|heart failure|chf|fluid overload|congesti",
-    "mass": r"mass|neoplas|malignan|tumou?r|cancer|carcinoma|lesion|nodul|metasta",
-    "nodule": r"nodul|mass|neoplas|malignan|tumou?r|cancer|carcinoma|lesion|metasta|opacit",
-    "adenopathy": r"adenopathy|lymph|node|hil(?:ar|um)|mass|lymphoma|sarcoid",
-    "bone lesion": r"lesion|lytic|blastic|sclerotic|metasta|myeloma|neoplas|malignan|tumou?r",
-    "fracture": r"fracture",
-    "pneumoperitoneum": r"pneumoperitoneum|free air|perforat",
-    "pneumomediastinum": r"pneumomediastinum|mediastin",
+# (the clinical knowledge lives with the concepts, in ._clinical)
+OMITTABLE: dict[str, re.Pattern[str]] = {
+    c.name: c.impression for c in CONCEPTS if c.impression is not None
 }
 _LESIONS = frozenset({"mass", "nodule", "adenopathy", "bone lesion"})
 _SUSPICIOUS = re.compile(
@@ -106,7 +97,7 @@ def check_missing_from_impression(view: ReportView) -> list[Finding]:
         at = bisect.bisect_left(garbled, stated.sentence_start)
         if at < len(garbled) and garbled[at] < stated.sentence_end:
             continue  # an impossible size: the measurement check reports the statement
-        if re.search(OMITTABLE[name], impression, re.IGNORECASE):
+        if OMITTABLE[name].search(impression):
             continue
         if (normal and name in ACUTE_FOR_NORMAL) or (name in AIRSPACE and clear):
             continue  # a normal impression over it: the inconsistency check reports this one
