@@ -8,6 +8,7 @@ API, and are PUT to the hospital FHIR server exactly once each.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -238,7 +239,9 @@ def test_serve_end_to_end(
         }
 
     def current(resource: dict[str, object]) -> dict[str, object]:
-        return {k: v for k, v in resource.items() if k != "meta"}
+        # The hospital copy refers to the patient and the report as the hospital knows them
+        # (tests/fhir_adapter/test_references.py); everything else is what radqc serves.
+        return {k: v for k, v in resource.items() if k not in ("meta", "subject", "derivedFrom")}
 
     # Study-level checks run once a study is stable, so more Observations may still appear.
     deadline = time.monotonic() + 60
@@ -258,6 +261,10 @@ def test_serve_end_to_end(
         assert current(delivered()[obs_id]) == current(served[obs_id])
         puts = fhir_server.accepted_puts(obs_id)
         assert 1 <= len(puts) <= int(served[obs_id]["meta"]["versionId"])  # type: ignore[index]
+        assert "_history" not in json.dumps(delivered()[obs_id].get("derivedFrom", []))
+    report_copy = delivered()[summary["entry"][0]["resource"]["id"]]
+    assert report_copy["subject"] == {"reference": "Patient/p-e2e", "type": "Patient"}
+    assert report_copy["derivedFrom"][0]["reference"] == "DiagnosticReport/e2e-1"  # type: ignore[index]
     assert any(r.status == 503 for r in fhir_server.puts())
 
     # Clean shutdown on SIGTERM.
