@@ -1,9 +1,9 @@
 """The one place that builds FHIR R4 Observation resources from radqc's findings (DESIGN §5).
 
 Each item gets one Observation per finding and one ``qc.summary``. Ids are deterministic (a hash
-of the item's natural key and the finding's engine, code and scope), so a write-back repeated
-after a crash overwrites instead of duplicating. Resources are plain dicts of FHIR JSON; they
-carry no ``meta``: the version and time they were stored are added when they are read.
+of the item's natural key and the finding's engine, code, scope and problem key), so a write-back
+repeated after a crash overwrites instead of duplicating. Resources are plain dicts of FHIR JSON;
+they carry no ``meta``: the version and time they were stored are added when they are read.
 """
 
 from __future__ import annotations
@@ -66,8 +66,17 @@ def item_key(item: Item) -> str:
     return f"report:{item.report_id}:v{item.report_version}"
 
 
-def finding_observation_id(key: str, engine: str, code: str, scope: str) -> str:
-    return observation_id(f"{key}|{engine}|{code}|{scope}")
+def finding_observation_id(key: str, engine: str, code: str, scope: str, problem: str = "") -> str:
+    """``problem``: the finding's problem key (:mod:`service.findings`), which tells apart several
+    findings of one code; a finding without one keeps the id of one finding per code."""
+    natural = f"{key}|{engine}|{code}|{scope}"
+    return observation_id(f"{natural}|{problem}" if problem else natural)
+
+
+def _finding_id(context: ItemContext, finding: Finding) -> str:
+    return finding_observation_id(
+        context.key, finding.engine, finding.code, finding.scope, finding.problem_key
+    )
 
 
 def summary_observation_id(key: str) -> str:
@@ -166,13 +175,7 @@ def build_finding_observation(
     """The Observation for one stored finding of the item described by ``context``."""
     when = fhir_instant(context.processed_at or finding.created_at or now or utcnow())
     severity = Severity(finding.severity)
-    resource = _common(
-        context,
-        finding_observation_id(context.key, finding.engine, finding.code, finding.scope),
-        finding.code,
-        status,
-        when,
-    )
+    resource = _common(context, _finding_id(context, finding), finding.code, status, when)
     resource["component"] = [
         {
             "code": _concept(COMPONENT_SYSTEM, "severity", "Severity"),
@@ -221,11 +224,7 @@ def build_summary_observation(
     resource["valueCodeableConcept"] = _concept(RESULT_SYSTEM, result, result.capitalize())
     if findings:
         resource["hasMember"] = [
-            {
-                "reference": "Observation/"
-                + finding_observation_id(context.key, f.engine, f.code, f.scope)
-            }
-            for f in findings
+            {"reference": f"Observation/{_finding_id(context, f)}"} for f in findings
         ]
     return resource
 

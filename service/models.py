@@ -209,10 +209,11 @@ class Job(Base):
 
 
 class Finding(Base):
-    """One QC finding: one per item, engine, code and scope (image-level or study-level)."""
+    """One QC finding: one per item, engine, code, scope (image-level or study-level) and
+    problem: ``problem_key`` says where its evidence points (``service.findings.problem_key``)."""
 
     __tablename__ = "findings"
-    __table_args__ = (UniqueConstraint("item_id", "engine", "code", "scope"),)
+    __table_args__ = (UniqueConstraint("item_id", "engine", "code", "scope", "problem_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
@@ -224,6 +225,7 @@ class Finding(Base):
     engine: Mapped[str] = mapped_column(String(32))
     engine_version: Mapped[str] = mapped_column(String(128))
     scope: Mapped[str] = mapped_column(String(16), default="item")
+    problem_key: Mapped[str] = mapped_column(String(128), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     item: Mapped[Item] = relationship(back_populates="findings")
@@ -253,7 +255,7 @@ class OutboxEntry(Base):
     ``status``: ``pending`` (waiting or retrying), ``delivered``, ``refused`` (the server refused
     it ``RADQC_FHIR_WRITEBACK_MAX_REFUSALS`` times: ``http_status`` and ``outcome_json``, the
     server's OperationOutcome, say why), ``discarded`` (by an admin) or ``superseded`` (a later
-    version was delivered instead). See :mod:`service.api.outbox`.
+    version was delivered instead). See :mod:`service.outbox`.
     """
 
     __tablename__ = "outbox"

@@ -160,7 +160,10 @@ def test_ids_are_deterministic_valid_and_distinct(db: Database) -> None:
     assert len(set(every)) == len(every) == 12
     assert all(FHIR_ID.match(i) for i in every)
     key = "report:r1:v2"
-    assert ids[second][1] == obs.finding_observation_id(key, "llm", "report.typo", "item")
+    # The finding's problem key (where its evidence points) is part of its id.
+    problem = "impression@12-21"
+    assert ids[second][1] == obs.finding_observation_id(key, "llm", "report.typo", "item", problem)
+    assert ids[second][1] != obs.finding_observation_id(key, "llm", "report.typo", "item")
     assert ids[second][-1] == obs.summary_observation_id(key)
     expected = "rqc-" + hashlib.sha256(f"{key}|qc.summary".encode()).hexdigest()[:40]
     assert obs.summary_observation_id(key) == expected

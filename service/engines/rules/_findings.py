@@ -17,7 +17,7 @@ from service.engines.base import Evidence, Finding
 from service.taxonomy import Severity
 
 ENGINE_NAME = "rules"
-RULES_VERSION = "rules-0.4.0"
+RULES_VERSION = "rules-0.4.1"
 
 # Values of these elements identify the patient: evidence names the tag, never the value.
 PHI_KEYWORDS = frozenset(

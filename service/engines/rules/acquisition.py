@@ -42,12 +42,18 @@ def check_exposure_indices(item: ImageInput) -> list[Finding]:
         for kw, v in (("ExposureIndex", ei), ("TargetExposureIndex", target))
         if v is not None and v <= 0
     ]
-    if invalid:
-        message = (
-            f"{' and '.join(invalid)} cannot be a valid exposure index; check the detector's "
-            "exposure reporting."
-        )
-        return [finding("cxr.metadata", Severity.MINOR, message, evidence, 0.8)]
+    if invalid:  # each invalid element is a problem of its own (one verdict each)
+        return [
+            finding(
+                "cxr.metadata",
+                Severity.MINOR,
+                f"{keyword} ({str(texts[keyword])[:16]}) cannot be a valid exposure index; check "
+                "the detector's exposure reporting.",
+                [tag_evidence(keyword, texts[keyword])],
+                0.8,
+            )
+            for keyword in invalid
+        ]
     computed = None
     if ei is not None and target is not None:
         computed = 10.0 * math.log10(ei / target)

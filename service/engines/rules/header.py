@@ -24,6 +24,7 @@ from service.engines.rules._dicom import (
     value_text,
 )
 from service.engines.rules._findings import finding, tag_evidence, words
+from service.engines.rules.subject import names_an_animal
 from service.taxonomy import Severity
 
 CODE = "cxr.metadata"
@@ -143,8 +144,8 @@ def check_body_part(item: ImageInput) -> list[Finding]:
     value = value_text(item.header, "BodyPartExamined")
     kind = body_part_kind(value or "")
     evidence = [tag_evidence("BodyPartExamined", value)]
-    if kind == "chest":
-        return []
+    if kind == "chest" or (kind == "unknown" and names_an_animal(value or "")):
+        return []  # an animal ("CANINE"): reported once, as a veterinary subject
     if kind == "empty":
         message = (
             "BodyPartExamined is empty; set it to CHEST so the image is routed and displayed "

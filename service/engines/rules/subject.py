@@ -46,6 +46,12 @@ _CODE_SEQUENCES = (
 )
 
 
+def names_an_animal(value: str) -> bool:
+    """A descriptive value (BodyPartExamined "CANINE", a study description) names an animal or a
+    veterinary setting: :func:`check_human_subject` reports it."""
+    return bool(_VETERINARY.search(value))
+
+
 def _species_evidence(ds: Dataset) -> list[Evidence]:
     """The veterinary Patient module: species other than human, a breed, a registration."""
     evidence: list[Evidence] = []
@@ -71,12 +77,12 @@ def _wording_evidence(ds: Dataset) -> list[Evidence]:
     evidence: list[Evidence] = []
     for keyword in _DESCRIPTIVE:
         value = value_text(ds, keyword)
-        if value and _VETERINARY.search(value):
+        if value and names_an_animal(value):
             evidence.append(tag_evidence(keyword, value))
     for keyword in _CODE_SEQUENCES:
         for item in sequence_items(ds, keyword):
             meaning = value_text(item, "CodeMeaning")
-            if meaning and _VETERINARY.search(meaning):
+            if meaning and names_an_animal(meaning):
                 evidence.append(tag_evidence(keyword, meaning))
     return evidence
 

@@ -124,11 +124,12 @@ def _pipeline(db: Database, files: FileStore) -> Pipeline:
     return Pipeline(db, files, [RulesEngine()], [StudyRulesEngine()], NullPublisher())
 
 
-def _stored(db: Database, *item_ids: int) -> dict[int, list[tuple[str, str, str]]]:
+def _stored(db: Database, *item_ids: int) -> dict[int, list[tuple[str, ...]]]:
+    """Each item's findings: (code, severity, scope, problem key), one per problem."""
     with db.reader() as session:
         items = {item_id: session.get(Item, item_id) for item_id in item_ids}
         return {
-            item_id: sorted((f.code, f.severity, f.scope) for f in item.findings)
+            item_id: sorted((f.code, f.severity, f.scope, f.problem_key) for f in item.findings)
             for item_id, item in items.items()
             if item is not None
         }
@@ -145,8 +146,21 @@ def test_images_through_the_real_pipeline(db: Database, tmp_path: Path, shared_d
         pipeline.process_item(item_id)
     stored = _stored(db, siim, resent, test1)
     assert stored[siim] == []
-    assert stored[resent] == [("cxr.metadata", "major", "item")]
-    assert stored[test1] == [("cxr.metadata", "minor", "item")]  # findings merged by code
+    # One row per problem (issue 15): the new version of a known UID and the MONOCHROME1 label
+    # on MONOCHROME2 pixels are two cxr.metadata findings, each judged on its own.
+    assert stored[resent] == [
+        (
+            "cxr.metadata",
+            "major",
+            "item",
+            "PhotometricInterpretation+PixelData@0,0,1024,1024[horizontal_contrast]",
+        ),
+        ("cxr.metadata", "major", "item", "SOPInstanceUID"),
+    ]
+    assert stored[test1] == [
+        ("cxr.metadata", "minor", "item", "PixelSpacing+ImagerPixelSpacing"),
+        ("cxr.metadata", "minor", "item", "ViewPosition+PatientPosition"),
+    ]
     with db.reader() as session:
         item = session.get(Item, resent)
         assert item is not None
@@ -178,8 +192,9 @@ def test_a_study_with_two_patients_through_the_real_pipeline(
     stored = _stored(db, first, second)
     for item_id in (first, second):
         assert stored[item_id] == [
-            ("cxr.metadata", "critical", "study"),
-            ("cxr.metadata", "minor", "item"),
+            ("cxr.metadata", "critical", "study", "PatientID"),
+            ("cxr.metadata", "minor", "item", "PixelSpacing+ImagerPixelSpacing"),
+            ("cxr.metadata", "minor", "item", "ViewPosition+PatientPosition"),
         ]
 
 
@@ -193,6 +208,6 @@ def test_reports_through_the_real_pipeline(db: Database, tmp_path: Path, shared_
     stored = _stored(db, clean, cut)
     assert stored[clean] == []
     assert stored[cut] == [
-        ("report.omission", "critical", "item"),
-        ("report.terminology", "major", "item"),
+        ("report.omission", "critical", "item", "impression@280-309"),
+        ("report.terminology", "major", "item", "impression@288-293"),
     ]

@@ -23,6 +23,7 @@ from service.engines.rules import (
     header,
     subject,
 )
+from service.findings import by_problem, problem_key
 from service.taxonomy import Severity
 from tests.service.engines.support import CXR_FILES, header_input, header_table, image_input
 
@@ -311,6 +312,46 @@ def test_species_module_and_veterinary_wording(rg1: ImageInput) -> None:
     empty_registration.BreedRegistrationSequence = Sequence([])  # as in 474 Open-i headers
     assert subject.check_human_subject(header_input(empty_registration)) == []
     assert subject.check_human_subject(_with(rg1, StudyDescription="CAT scan follow-up")) == []
+
+
+def test_each_invalid_exposure_index_is_its_own_finding(rg1: ImageInput) -> None:
+    """Issue 15: two invalid elements are two problems, each with its own evidence."""
+    found = acquisition.check_exposure_indices(
+        _with(rg1, ExposureIndex="0", TargetExposureIndex="-5")
+    )
+    assert [(f.code, [e["keyword"] for e in f.evidence]) for f in found] == [
+        ("cxr.metadata", ["ExposureIndex"]),
+        ("cxr.metadata", ["TargetExposureIndex"]),
+    ]
+    assert found[0].message.startswith("ExposureIndex (0) cannot be")
+    assert found[1].message.startswith("TargetExposureIndex (-5) cannot be")
+
+
+def test_an_animal_named_as_the_body_part_is_one_problem(rg1: ImageInput) -> None:
+    """BodyPartExamined "DOG" is a veterinary subject, reported once (not also as an unknown
+    body part, whose advice "set it to CHEST" would be wrong); another region is still one."""
+    dog = _with(rg1, BodyPartExamined="DOG")
+    assert header.check_body_part(dog) == []
+    assert _one(dog, subject.check_human_subject).evidence[0]["keyword"] == "BodyPartExamined"
+    canine_abdomen = _with(rg1, BodyPartExamined="CANINE ABDOMEN")
+    assert _one(canine_abdomen, header.check_body_part).severity == Severity.MAJOR
+    assert _one(canine_abdomen, subject.check_human_subject)
+
+
+def test_each_problem_on_the_real_files_is_its_own_finding(shared_data: Path) -> None:
+    """Issue 15: no two problems the checks report on one file point at the same place, so
+    none is folded into another when stored (one verdict per problem). The veterinary film's
+    missing ViewPosition and its veterinary subject are two findings of one code."""
+    for name in EXPECTED:
+        found = [f for fs in fired(image_input(shared_data / CXR_FILES[name])).values() for f in fs]
+        kept = by_problem(found)
+        assert len(kept) == len(found), (name, sorted(kept))
+        assert all(key for _, key in kept), name  # every rule finding points somewhere
+    nonhuman = fired(image_input(shared_data / CXR_FILES["nonhuman"]))
+    view, animal = nonhuman["check_view_position"][0], nonhuman["check_human_subject"][0]
+    assert view.code == animal.code == "cxr.metadata"
+    assert problem_key(view.evidence) == "ViewPosition+PatientPosition"
+    assert problem_key(animal.evidence) != problem_key(view.evidence)
 
 
 def test_evidence_never_carries_patient_identity(shared_data: Path) -> None:

@@ -55,17 +55,25 @@ def test_another_patient_id_in_the_same_study_is_critical(shared_data: Path) -> 
         assert "value" not in found.evidence[0]  # the tag is named, the IDs are not shown
 
 
-def test_sex_and_birth_date_conflicts_are_major(shared_data: Path) -> None:
+def test_sex_and_birth_date_conflicts_are_major_and_apart(shared_data: Path) -> None:
+    """Issue 15: each element the images disagree on is its own finding (one verdict each)."""
     first = _header(shared_data, "rg1")
     second = copy.deepcopy(first)
     second.PatientSex = "M" if first.PatientSex != "M" else "F"
     second.PatientBirthDate = "19010101"
     results = ENGINE.review_study(_study(first, second))
-    found = results[1][0]
-    assert found.severity == Severity.MAJOR
-    assert [e["keyword"] for e in found.evidence] == ["PatientSex", "PatientBirthDate"]
-    assert "PatientSex and PatientBirthDate" in found.message
-    assert "19010101" not in json.dumps(found.evidence) + found.message
+    assert sorted(results) == [1, 2]
+    for found in results.values():
+        assert [e["keyword"] for f in found for e in f.evidence] == [
+            "PatientSex",
+            "PatientBirthDate",
+        ]
+        assert all(f.severity == Severity.MAJOR and f.scope == "study" for f in found)
+        sex, birth = found
+        assert "disagree on PatientSex;" in sex.message and "BirthDate" not in sex.message
+        assert "disagree on PatientBirthDate;" in birth.message
+        assert "19010101" not in json.dumps([f.evidence for f in found]) + birth.message
+    assert results[1][0].evidence is not results[2][0].evidence  # stored apart, per image
 
 
 def test_missing_values_and_single_images_are_not_conflicts(shared_data: Path) -> None:
