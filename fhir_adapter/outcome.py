@@ -1,4 +1,5 @@
-"""The one place that renders FHIR OperationOutcome resources."""
+"""The one place that renders FHIR OperationOutcome resources (and the FHIR JSON response and
+its ETag comparison, which every FHIR route shares)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ class FHIRResponse(JSONResponse):
     """A JSON response of media type ``application/fhir+json`` (documented as such too)."""
 
     media_type = FHIR_JSON
+
+
+def etag_matches(if_none_match: str | None, version: int) -> bool:
+    """Whether an ``If-None-Match`` header names this version (weak comparison, or ``*``)."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or f'"{version}"' in tags
 
 
 def issue(

@@ -1,54 +1,49 @@
 """radqc's own FHIR read API (DESIGN §5): the CapabilityStatement and the Observations it published.
 
 Mounted by the composition root at ``/fhir``. ``GET /metadata`` is open; reading and searching
-Observations needs a ``reader`` or ``auditor`` token. Search results are ordered by id and paged
-with an opaque ``_cursor`` (radqc's one keyset scheme, :mod:`service.api.pagination`, on the id),
-so a page never repeats or skips an Observation that changes while a client pages through.
+Observations needs a ``reader`` or ``auditor`` token. Search (:mod:`fhir_adapter.search`) is
+ordered by id unless ``_sort`` asks for ``_lastUpdated``, and paged with an opaque ``_cursor``
+(radqc's one keyset scheme, :mod:`service.api.pagination`), so a page never repeats or skips an
+Observation that changes while a client pages through. A read answers ``ETag`` and honours
+``If-None-Match`` (304).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Request, params
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from fastapi import APIRouter, Depends, Query, Request, Response, params
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fhir_adapter.observations import fhir_instant
-from fhir_adapter.outcome import FHIRResponse, IssueCode, issue, operation_outcome
+from fhir_adapter.outcome import FHIRResponse, IssueCode, etag_matches, issue, operation_outcome
+from fhir_adapter.search import (
+    CURSOR_PARAM,
+    SEARCH_PARAMETERS,
+    SORTS,
+    Search,
+    UnsupportedFormatError,
+    parse_search,
+    strict_handling,
+)
 from service.api import pagination
 from service.api.auth import READ_ACCESS
 from service.api.deps import components
 from service.errors import InvalidInputError
 from service.models import Observation, utcnow
-from service.taxonomy import CODE_SYSTEM
 
 router = APIRouter()
 
 _READ = cast(params.Depends, READ_ACCESS)
-DEFAULT_COUNT = 50
-MAX_COUNT = 500
-CURSOR_PARAM = "_cursor"
-OBSERVATION_STATUSES = frozenset(
-    {
-        "registered",
-        "preliminary",
-        "final",
-        "amended",
-        "corrected",
-        "cancelled",
-        "entered-in-error",
-        "unknown",
-    }
-)
 _STARTED = fhir_instant(utcnow())
-OBSERVATIONS = pagination.Keyset("fhir-observations", (Observation.id,), descending=False)
+SUBSETTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "SUBSETTED",
+}
+_MANDATORY = frozenset({"resourceType", "id", "meta"})
 
 
 def _outcome(
@@ -71,22 +66,74 @@ def capability_statement(request: Request) -> FHIRResponse:
     dependencies=[_READ],
     name="fhir_read_observation",
 )
-def read_observation(observation_id: str, request: Request) -> FHIRResponse:
-    """One Observation radqc published, with ``meta.versionId`` and ``meta.lastUpdated``."""
+def read_observation(observation_id: str, request: Request) -> Response:
+    """One Observation radqc published, with ``meta.versionId`` and ``meta.lastUpdated``;
+    304 when ``If-None-Match`` names its current version."""
     with components(request).db.reader() as session:
         row = session.get(Observation, observation_id)
     if row is None:
         return _outcome(404, "not-found", "no such Observation")
-    return FHIRResponse(_resource(row), headers={"ETag": f'W/"{row.version}"'})
+    headers = {"ETag": f'W/"{row.version}"'}
+    if etag_matches(request.headers.get("if-none-match"), row.version):
+        return Response(status_code=304, headers=headers)
+    return FHIRResponse(_resource(row), headers=headers)
 
 
-@router.get("/Observation", response_class=FHIRResponse, dependencies=[_READ])
+def _documented(
+    _id: Annotated[list[str] | None, Query(alias="_id", description="Observation ids")] = None,
+    _last_updated: Annotated[
+        list[str] | None,
+        Query(alias="_lastUpdated", description="[eq|ne|ge|gt|le|lt]date: meta.lastUpdated"),
+    ] = None,
+    code: Annotated[list[str] | None, Query(description="code or system|code")] = None,
+    status: Annotated[list[str] | None, Query(description="Observation status")] = None,
+    category: Annotated[list[str] | None, Query(description="always imaging")] = None,
+    subject: Annotated[list[str] | None, Query(description="Patient/id")] = None,
+    subject_identifier: Annotated[
+        list[str] | None, Query(alias="subject:identifier", description="system|value")
+    ] = None,
+    patient: Annotated[list[str] | None, Query(description="Patient/id or id")] = None,
+    derived_from: Annotated[
+        list[str] | None,
+        Query(alias="derived-from", description="DiagnosticReport/id[/_history/v]"),
+    ] = None,
+    derived_from_identifier: Annotated[
+        list[str] | None, Query(alias="derived-from:identifier", description="system|value")
+    ] = None,
+    date: Annotated[list[str] | None, Query(description="[prefix]date: when stored")] = None,
+    _sort: Annotated[
+        str | None, Query(alias="_sort", description=" | ".join(sorted(SORTS)))
+    ] = None,
+    _count: Annotated[str | None, Query(alias="_count", description="page size, <= 500")] = None,
+    _summary: Annotated[str | None, Query(alias="_summary", description="count | false")] = None,
+    _total: Annotated[
+        str | None, Query(alias="_total", description="none | estimate | accurate")
+    ] = None,
+    _elements: Annotated[
+        str | None, Query(alias="_elements", description="top-level elements to return")
+    ] = None,
+    _format: Annotated[str | None, Query(alias="_format", description="json")] = None,
+    _cursor: Annotated[
+        str | None, Query(alias=CURSOR_PARAM, description="from a next link")
+    ] = None,
+) -> None:
+    """The search parameters, declared for the OpenAPI only: :func:`parse_search` reads them
+    (in order, with repeats, and refusing what it cannot read with an OperationOutcome)."""
+
+
+@router.get(
+    "/Observation",
+    response_class=FHIRResponse,
+    dependencies=[_READ, Depends(_documented)],
+)
 def search_observations(request: Request) -> FHIRResponse:
-    """Search: ``code``, ``status``, ``subject`` (also ``subject:identifier``), ``derived-from``
-    (also ``derived-from:identifier``), ``date`` (eq/ne/ge/gt/le/lt on the time stored),
-    ``_count`` (default 50, at most 500) and ``_cursor`` from a ``next`` link."""
+    """Search Observations. Unknown parameters are ignored, or refused (400) under
+    ``Prefer: handling=strict``; the ``self`` link names the parameters applied."""
+    strict = strict_handling(request.headers.get("prefer"))
     try:
-        search = parse_search(list(request.query_params.multi_items()))
+        search = parse_search(list(request.query_params.multi_items()), strict=strict)
+    except UnsupportedFormatError as exc:
+        return _outcome(406, "not-supported", str(exc), exc.location)
     except InvalidInputError as exc:
         return _outcome(400, "invalid", str(exc), exc.location)
     with components(request).db.reader() as session:
@@ -94,168 +141,27 @@ def search_observations(request: Request) -> FHIRResponse:
     return FHIRResponse(_bundle(request, search, total, page))
 
 
-# -- search parameters -----------------------------------------------------------------------
-@dataclass
-class Search:
-    """A parsed search: SQL conditions, page size, where the page starts, and the parameters to
-    repeat in paging links."""
-
-    conditions: list[ColumnElement[bool]] = field(default_factory=list)
-    count: int = DEFAULT_COUNT
-    start: pagination.Key | None = None
-    echo: list[tuple[str, str]] = field(default_factory=list)
-
-
-def parse_search(query: list[tuple[str, str]]) -> Search:
-    """Parse query parameters; raise :class:`InvalidInputError` naming a bad one."""
-    search = Search()
-    for name, value in query:
-        if name == CURSOR_PARAM:
-            search.start = OBSERVATIONS.decode(value, CURSOR_PARAM)
-            continue
-        if name == "_count":
-            search.count = _parse_count(value)
-        else:
-            parser = _PARAMETERS.get(name)
-            if parser is None:
-                raise InvalidInputError(f"unknown search parameter {name!r}", location=name)
-            values = value.split(",")
-            if not all(part.strip() for part in values):
-                raise InvalidInputError(f"empty value for {name!r}", location=name)
-            search.conditions.append(or_(*(parser(part.strip()) for part in values)))
-        search.echo.append((name, value))
-    return search
-
-
-def _parse_count(value: str) -> int:
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidInputError("_count must be a whole number", location="_count")
-    return min(int(value), MAX_COUNT)
-
-
-def _code(token: str) -> ColumnElement[bool]:
-    if "|" not in token:
-        return Observation.code == token
-    system, _, code = token.partition("|")
-    if system and system != CODE_SYSTEM:
-        return false()
-    return Observation.code == code if code else true()
-
-
-def _status(token: str) -> ColumnElement[bool]:
-    if token not in OBSERVATION_STATUSES:
-        raise InvalidInputError("unknown Observation status", location="status")
-    return Observation.status == token
-
-
-def _subject(reference: str) -> ColumnElement[bool]:
-    if "|" in reference:
-        raise InvalidInputError(
-            "subject takes a reference such as Patient/123; use "
-            "subject:identifier=system|value for an identifier",
-            location="subject",
-        )
-    return Observation.subject == reference
-
-
-def _identifier(column: Any, name: str) -> Callable[[str], ColumnElement[bool]]:
-    def condition(token: str) -> ColumnElement[bool]:
-        if "|" not in token:
-            raise InvalidInputError(f"{name} takes system|value", location=name)
-        return cast(ColumnElement[bool], column == token)
-
-    return condition
-
-
-def _derived_from(reference: str) -> ColumnElement[bool]:
-    if "|" in reference:
-        raise InvalidInputError(
-            "derived-from takes a reference; use derived-from:identifier for an identifier",
-            location="derived-from",
-        )
-    if "/_history/" in reference:
-        return Observation.derived_from == reference
-    return or_(
-        Observation.derived_from == reference,
-        Observation.derived_from.startswith(reference + "/_history/", autoescape=True),
-    )
-
-
-_DATE = re.compile(
-    r"^(?P<prefix>[a-z]{2})?(?P<value>\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}:\d{2}"
-    r"(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?)$"
-)
-
-
-def date_range(value: str) -> tuple[dt.datetime, dt.datetime]:
-    """The half-open UTC interval a FHIR date or dateTime of any precision stands for."""
-    if len(value) == 4:
-        start = dt.datetime(int(value), 1, 1, tzinfo=dt.UTC)
-        return start, start.replace(year=start.year + 1)
-    if len(value) == 7:
-        start = dt.datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=dt.UTC)
-        return start, (start + dt.timedelta(days=32)).replace(day=1)
-    if len(value) == 10:
-        start = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-        return start, start + dt.timedelta(days=1)
-    start = dt.datetime.fromisoformat(value)
-    start = start.replace(tzinfo=dt.UTC) if start.tzinfo is None else start.astimezone(dt.UTC)
-    clock = value[11:].split("+")[0].split("-")[0].rstrip("Z")
-    if clock.count(":") == 1:
-        step = dt.timedelta(minutes=1)
-    elif "." in clock:
-        step = dt.timedelta(microseconds=10 ** (6 - len(clock.split(".")[1])))
-    else:
-        step = dt.timedelta(seconds=1)
-    return start, start + step
-
-
-def _date(token: str) -> ColumnElement[bool]:
-    match = _DATE.match(token.replace(" ", "+"))  # an unencoded "+" arrives as a space
-    if match is None:
-        raise InvalidInputError("invalid date", location="date")
-    prefix = match["prefix"] or "eq"
-    try:
-        start, end = date_range(match["value"])
-    except (ValueError, OverflowError) as exc:  # no such day, or beyond year 9999
-        raise InvalidInputError("invalid date", location="date") from exc
-    column = Observation.updated_at
-    conditions: dict[str, ColumnElement[bool]] = {
-        "eq": and_(column >= start, column < end),
-        "ne": or_(column < start, column >= end),
-        "ge": column >= start,
-        "gt": column >= end,
-        "le": column < end,
-        "lt": column < start,
-    }
-    if prefix not in conditions:
-        raise InvalidInputError("this date prefix is not supported", location="date")
-    return conditions[prefix]
-
-
-_PARAMETERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
-    "code": _code,
-    "status": _status,
-    "subject": _subject,
-    "subject:identifier": _identifier(Observation.subject, "subject:identifier"),
-    "derived-from": _derived_from,
-    "derived-from:identifier": _identifier(Observation.derived_from, "derived-from:identifier"),
-    "date": _date,
-}
-
-
 # -- queries and rendering -------------------------------------------------------------------
-def _run(session: Session, search: Search) -> tuple[int, pagination.Page[Observation]]:
-    total = session.scalar(select(func.count()).select_from(Observation).where(*search.conditions))
-    if search.count == 0:
-        return int(total or 0), pagination.Page([], None)
+def _run(session: Session, search: Search) -> tuple[int | None, pagination.Page[Observation]]:
+    total = None
+    if search.total or search.summary_count:
+        counted = select(func.count()).select_from(Observation).where(*search.conditions)
+        total = int(session.scalar(counted) or 0)
+    if search.count == 0 or search.summary_count:
+        return total, pagination.Page([], None)
     matching = select(Observation).where(*search.conditions)
-    return int(total or 0), OBSERVATIONS.read(session, matching, search.start, search.count)
+    return total, search.keyset.read(session, matching, search.start, search.count)
 
 
-def _resource(row: Observation) -> dict[str, Any]:
+def _resource(row: Observation, elements: frozenset[str] | None = None) -> dict[str, Any]:
     stored: dict[str, Any] = json.loads(row.resource_json)
-    meta = {"versionId": str(row.version), "lastUpdated": fhir_instant(row.updated_at)}
+    meta: dict[str, Any] = {
+        "versionId": str(row.version),
+        "lastUpdated": fhir_instant(row.updated_at),
+    }
+    if elements is not None:
+        stored = {k: v for k, v in stored.items() if k in elements or k in _MANDATORY}
+        meta["tag"] = [SUBSETTED]
     return {
         "resourceType": stored.pop("resourceType"),
         "id": stored.pop("id"),
@@ -264,50 +170,41 @@ def _resource(row: Observation) -> dict[str, Any]:
     }
 
 
+def _self_url(request: Request, search: Search) -> str:
+    """The request's URL with only the parameters applied, each as the client wrote it."""
+    pieces = [piece for piece in request.url.query.split("&") if piece]
+    if len(pieces) != len(request.query_params.multi_items()):  # unusual encoding: re-encode
+        return str(request.url)
+    kept = [pieces[index] for index in search.applied]
+    return str(request.url.replace(query="&".join(kept)))
+
+
 def _bundle(
-    request: Request, search: Search, total: int, page: pagination.Page[Observation]
+    request: Request, search: Search, total: int | None, page: pagination.Page[Observation]
 ) -> dict[str, Any]:
-    links = [{"relation": "self", "url": str(request.url)}]
+    links = [{"relation": "self", "url": _self_url(request, search)}]
     if page.next_cursor is not None:
         url = pagination.next_url(request.url, search.echo, CURSOR_PARAM, page.next_cursor)
         links.append({"relation": "next", "url": url})
     entries = [
         {
             "fullUrl": str(request.url_for("fhir_read_observation", observation_id=row.id)),
-            "resource": _resource(row),
+            "resource": _resource(row, search.elements),
             "search": {"mode": "match"},
         }
         for row in page.rows
     ]
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
-    }
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if total is not None:
+        bundle["total"] = total
+    bundle["link"] = links
     if entries:  # FHIR JSON has no empty arrays
         bundle["entry"] = entries
     return bundle
 
 
 def _capabilities(base: str) -> dict[str, Any]:
-    search_params = [
-        _search_param("code", "token", "clinical-code", "code or system|code"),
-        _search_param("status", "token", "Observation-status", "the Observation status"),
-        _search_param(
-            "subject",
-            "reference",
-            "Observation-subject",
-            "Patient/id; subject:identifier=system|value for images",
-        ),
-        _search_param(
-            "derived-from",
-            "reference",
-            "Observation-derived-from",
-            "DiagnosticReport/id[/_history/v]; derived-from:identifier for studies",
-        ),
-        _search_param("date", "date", "clinical-date", "when radqc last stored the Observation"),
-    ]
+    search_params = [_search_param(*param) for param in SEARCH_PARAMETERS]
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -325,35 +222,51 @@ def _capabilities(base: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "security": {
-                    "description": "Bearer tokens with roles: ingest writes "
+                    "description": "Bearer tokens with roles: ingest writes and reads back "
                     "DiagnosticReports; reader and auditor read Observations"
                 },
                 "resource": [
                     {
                         "type": "DiagnosticReport",
-                        "interaction": [{"code": "create"}, {"code": "update"}],
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "vread"},
+                            {"code": "create"},
+                            {"code": "update"},
+                        ],
+                        "versioning": "versioned-update",
+                        "readHistory": True,
                         "updateCreate": True,
+                        "conditionalRead": "not-match",
                     },
                     {
                         "type": "Observation",
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "versioning": "versioned",
+                        "readHistory": False,
+                        "conditionalRead": "not-match",
                         "searchParam": search_params,
                     },
                 ],
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "searchParam": [
+                    _search_param("_sort", "special", "", ", ".join(sorted(SORTS))),
+                    _search_param("_count", "number", "", "page size, at most 500"),
+                    _search_param("_summary", "token", "", "count or false"),
+                    _search_param("_total", "token", "", "none, estimate or accurate"),
+                    _search_param("_elements", "special", "", "top-level elements"),
+                    _search_param("_format", "special", "", "json only"),
+                ],
             }
         ],
     }
 
 
 def _search_param(name: str, kind: str, definition: str, doc: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "type": kind,
-        "definition": f"http://hl7.org/fhir/SearchParameter/{definition}",
-        "documentation": doc,
-    }
+    param = {"name": name, "type": kind, "documentation": doc}
+    if definition:
+        param["definition"] = f"http://hl7.org/fhir/SearchParameter/{definition}"
+    return param
 
 
 def _version() -> str:

@@ -2,29 +2,43 @@
 
 - ``POST /DiagnosticReport``: create; the id is the resource's ``id``, else derived from its first
   identifier, else a new UUID.
-- ``PUT /DiagnosticReport/{id}``: create or update under the id in the URL.
+- ``PUT /DiagnosticReport/{id}``: create or update under the id in the URL; ``If-Match:
+  W/"n"`` makes it conditional on the stored version being ``n`` (else 412).
+- ``GET /DiagnosticReport/{id}`` and ``/_history/{vid}``: read and vread of what was received,
+  with ``ETag``; ``If-None-Match`` naming the version answers 304.
 - ``POST`` on the base itself (``/fhir``): a transaction or batch Bundle (see
   :mod:`fhir_adapter.inbound_bundle`).
 
-Every route needs a token of role ``ingest``. A new report or a new version answers 201, the same
-content again 200, with ``Location`` and ``ETag`` of the stored version. Problems answer an
+Every route needs a token of role ``ingest``. A create answers 201; an update (``PUT`` of an id
+already stored) and the same content again answer 200; both with ``Location`` and ``ETag`` of
+the stored version. Problems answer an
 OperationOutcome and store nothing. Parsing and storing run in a worker thread: both block.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
 from fastapi.params import Depends
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fhir_adapter.inbound_bundle import parse_bundle, response_bundle
 from fhir_adapter.inbound_errors import BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE, FhirInputError, invalid
-from fhir_adapter.outcome import FHIR_JSON, FHIRResponse, issue, operation_outcome
+from fhir_adapter.observations import fhir_instant
+from fhir_adapter.outcome import (
+    FHIR_JSON,
+    FHIRResponse,
+    etag_matches,
+    issue,
+    operation_outcome,
+)
 from fhir_adapter.reports import (
     REPORT,
     check_id,
@@ -42,11 +56,13 @@ from service.components import Components
 from service.ingest import (
     IngestResult,
     Outcome,
+    QueueOptions,
     ReceivedReport,
     ingest,
     ingest_many,
     store_report,
 )
+from service.models import Report, ReportVersion
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +100,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for code in (400, 401, 403, 413, 415, 422, 503)
 }
 _REPORT_ANSWERS = {**_ERRORS, 200: {"description": "the same content again: nothing stored"}}
+_UPDATE_ANSWERS = {
+    **_REPORT_ANSWERS,
+    200: {"description": "an update, or the same content again"},
+    201: {"description": "created"},
+    412: {"description": "If-Match names another version", "content": {FHIR_JSON: {}}},
+}
+_READ_ANSWERS: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names this version"},
+    404: {"description": "OperationOutcome", "content": {FHIR_JSON: {}}},
+}
+PRECONDITION_FAILED = 412
 
 router = APIRouter(dependencies=[cast(Depends, require_roles("ingest"))])
 
@@ -143,15 +170,23 @@ def _count(results: Iterable[IngestResult]) -> None:
 
 
 def _store(
-    comps: Components, received: ReceivedReport, resource: dict[str, Any], base: str
+    comps: Components,
+    received: ReceivedReport,
+    resource: dict[str, Any],
+    base: str,
+    *,
+    if_match: str | None = None,
+    update: bool = False,
 ) -> Response:
-    result = ingest(comps.db, store_report, received, comps.queue_options)
+    store = store_report if if_match is None else _conditional(if_match)
+    result = ingest(comps.db, store, received, comps.queue_options)
     _count([result])
     # the report id is the sender's and may carry an accession or patient number: not logged
     log.info(
         "DiagnosticReport: %s (version %d, item %d)", result.outcome, result.version, result.item_id
     )
-    status = 200 if result.outcome is Outcome.DUPLICATE else 201
+    updated = update and result.outcome is Outcome.NEW_VERSION
+    status = 200 if result.outcome is Outcome.DUPLICATE or updated else 201
     headers = {
         "Location": f"{base}/{REPORT}/{received.report_id}/_history/{result.version}",
         "ETag": f'W/"{result.version}"',
@@ -159,6 +194,38 @@ def _store(
     return fhir_response(
         with_version(resource, received.report_id, result.version), status, headers
     )
+
+
+def _matching_version(if_match: str) -> int | None:
+    """The version ``If-Match: W/"n"`` names (``None`` for ``*``); a 412 if it names none."""
+    tag = if_match.strip()
+    if tag == "*":
+        return None
+    digits = tag.removeprefix("W/").strip('"')
+    if not (digits.isascii() and digits.isdigit()):
+        raise invalid(PRECONDITION_FAILED, "conflict", 'If-Match takes W/"version"')
+    return int(digits)
+
+
+def _conditional(if_match: str) -> Callable[..., IngestResult]:
+    """``store_report`` under ``If-Match``: the stored version is checked in the same
+    transaction, under the report row's lock, so a racing update cannot slip in between."""
+    wanted = _matching_version(if_match)
+
+    def store(session: Session, received: ReceivedReport, options: QueueOptions) -> IngestResult:
+        report = session.scalars(
+            select(Report).where(Report.report_id == received.report_id).with_for_update()
+        ).one_or_none()
+        current = report.latest_version if report is not None else None
+        if current is None or (wanted is not None and wanted != current):
+            raise invalid(
+                PRECONDITION_FAILED,
+                "conflict",
+                f"If-Match: the stored version is {current or 'none'}",
+            )
+        return store_report(session, received, options)
+
+    return store
 
 
 def _resource(body: bytes) -> tuple[dict[str, Any], str]:
@@ -192,7 +259,7 @@ async def create_report(request: Request) -> Response:
     "/DiagnosticReport/{report_id}",
     status_code=201,
     openapi_extra=_body(_EXAMPLE_REPORT),
-    responses=_REPORT_ANSWERS,
+    responses=_UPDATE_ANSWERS,
     response_class=FHIRResponse,
     summary="Receive a DiagnosticReport under its id",
 )
@@ -210,9 +277,64 @@ async def update_report(report_id: str, request: Request) -> Response:
                 f"{REPORT}.id",
             )
         received = parse_report(resource, report_id=report_id, resource_json=text)
-        return _store(comps, received, resource, base)
+        return _store(comps, received, resource, base, if_match=if_match, update=True)
 
+    if_match = request.headers.get("if-match")
     return await _handle(request, work)
+
+
+def _stored(session: Session, report_id: str, version: int | None) -> ReportVersion | None:
+    """A stored version of a report: ``version``, or the latest for ``None``."""
+    report = session.scalars(select(Report).where(Report.report_id == report_id)).one_or_none()
+    if report is None:
+        return None
+    wanted = report.latest_version if version is None else version
+    return session.scalars(
+        select(ReportVersion).where(
+            ReportVersion.report_pk == report.id, ReportVersion.version == wanted
+        )
+    ).one_or_none()
+
+
+def _read(request: Request, report_id: str, version: int | None) -> Response:
+    with components(request).db.reader() as session:
+        row = _stored(session, report_id, version)
+    if row is None:
+        what = "no such DiagnosticReport" if version is None else "no such version"
+        return fhir_response(operation_outcome(issue("not-found", what)), 404)
+    path = request.url.path
+    base = path[: path.rindex(f"/{REPORT}/")]
+    headers = {
+        "ETag": f'W/"{row.version}"',
+        "Content-Location": f"{base}/{REPORT}/{report_id}/_history/{row.version}",
+    }
+    if etag_matches(request.headers.get("if-none-match"), row.version):
+        return Response(status_code=304, headers=headers)
+    resource = with_version(json.loads(row.resource_json), report_id, row.version)
+    resource["meta"]["lastUpdated"] = fhir_instant(row.received_at)
+    return fhir_response(resource, 200, headers)
+
+
+@router.get(
+    "/DiagnosticReport/{report_id}",
+    response_class=FHIRResponse,
+    responses=_READ_ANSWERS,
+    summary="Read the latest version of a DiagnosticReport as received",
+)
+def read_report(report_id: str, request: Request) -> Response:
+    return _read(request, report_id, None)
+
+
+@router.get(
+    "/DiagnosticReport/{report_id}/_history/{version_id}",
+    response_class=FHIRResponse,
+    responses=_READ_ANSWERS,
+    summary="Read one version of a DiagnosticReport as received",
+)
+def vread_report(report_id: str, version_id: str, request: Request) -> Response:
+    if not (version_id.isascii() and version_id.isdigit() and 0 < int(version_id) < 2**31):
+        return fhir_response(operation_outcome(issue("not-found", "no such version")), 404)
+    return _read(request, report_id, int(version_id))
 
 
 @router.post(

@@ -139,7 +139,7 @@ def test_resent_report_is_not_stored_again_and_changed_text_is_a_new_version(
     assert service.counts() == {"reports": 1, "versions": 1, "items": 1, "jobs": 1}
 
     amended = plain(TEXT + "\nADDENDUM: Small left pleural effusion.", status="amended")
-    assert_stored(service.put("cxr-42", amended), "cxr-42", 2)
+    assert_stored(service.put("cxr-42", amended), "cxr-42", 2, status=200)  # an update
     assert service.counts() == {"reports": 1, "versions": 2, "items": 2, "jobs": 2}
     assert_stored(service.put("cxr-42", amended), "cxr-42", 2, status=200)
     with service.db.reader() as session:
