@@ -47,11 +47,12 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _list(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
-    from service.api.outbox import OutboxEntryOut, OutboxFilters, list_entries
+    from service.api.outbox import OutboxEntryOut
+    from service.outbox import OutboxFilters, list_entries
 
     filters = OutboxFilters(status=args.status, item_id=args.item)
     with db.reader() as session:
-        rows = list_entries(session, filters, before=None, limit=args.limit)
+        rows = list_entries(session, filters, args.limit)
         entries = [OutboxEntryOut.of(entry, observation) for entry, observation in rows]
     if args.json:
         print(json.dumps([e.model_dump(mode="json", exclude={"outcome"}) for e in entries]))
@@ -71,7 +72,8 @@ def _list(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
 
 
 def _show(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
-    from service.api.outbox import OutboxEntryOut, get_entry
+    from service.api.outbox import OutboxEntryOut
+    from service.outbox import get_entry
 
     for entry_id in _ids(args):
         with db.reader() as session:
@@ -81,7 +83,7 @@ def _show(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
 
 
 def _retry(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
-    from service.api.outbox import get_entry, retry, retry_refused
+    from service.outbox import get_entry, retry, retry_refused
 
     with db.transaction() as session:
         if args.refused:
@@ -93,8 +95,8 @@ def _retry(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
 
 
 def _discard(_settings: Settings, db: Database, args: argparse.Namespace) -> int:
-    from service.api.outbox import discard, get_entry
     from service.loop.commands import cli_user
+    from service.outbox import discard, get_entry
 
     who = cli_user(None)
     ids = _ids(args)
@@ -106,7 +108,7 @@ def _discard(_settings: Settings, db: Database, args: argparse.Namespace) -> int
 
 
 def _backfill(settings: Settings, db: Database, _args: argparse.Namespace) -> int:
-    from service.api.outbox import run_backfill
+    from service.outbox import run_backfill
 
     if not settings.fhir_writeback_url:
         raise ConfigurationError("write-back is off (RADQC_FHIR_WRITEBACK_URL is empty)")

@@ -29,8 +29,8 @@ from fhir_adapter.observations import (
     to_json,
     with_status,
 )
-from service.api.outbox import enqueue_writeback, writeback_job_key
 from service.models import Finding, Item, ItemStatus, Observation, OutboxEntry, utcnow
+from service.outbox import enqueue_writeback, writeback_job_key
 from service.taxonomy import SUMMARY_CODE
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ entry up to that version delivered. What the server answers otherwise (issue 11)
   counts in ``radqc_writeback_total{outcome="refused"}``, and the job ends: nothing is retried
   for ever.
   The OperationOutcome may quote the Observation (its note quotes the report): it is stored for
-  admins (:mod:`service.api.outbox`), never logged nor put in an exception.
+  admins (:mod:`service.outbox`), never logged nor put in an exception.
 
 An Observation with ``hasMember`` (the ``qc.summary``) waits until none of its members is still
 pending, so that a server checking references finds them. When a member is delivered after its
@@ -37,7 +37,10 @@ from fhir_adapter.outcome import FHIR_JSON
 from fhir_adapter.references import ReferenceMode, for_hospital, targets_of
 from fhir_adapter.writeback_auth import TokenError, WritebackSecurity, without_credentials
 from service import metrics
-from service.api.outbox import (
+from service.db import Database
+from service.errors import DeliveryError
+from service.models import Item, Observation, OutboxEntry, utcnow
+from service.outbox import (
     DELIVERED,
     PENDING,
     REFUSED,
@@ -45,9 +48,6 @@ from service.api.outbox import (
     retry_refused,
     supersede_refused,
 )
-from service.db import Database
-from service.errors import DeliveryError
-from service.models import Item, Observation, OutboxEntry, utcnow
 from service.queue import ClaimedJob
 from service.retry import parse_retry_after
 from service.taxonomy import SUMMARY_CODE

@@ -34,6 +34,7 @@ from service.errors import InvalidInputError
 from service.findings import worst_severity
 from service.loop.audit import audits_of
 from service.models import Finding, Item, ItemStatus, Job, Observation
+from service.outbox import writeback_states
 from service.taxonomy import CODES, Kind, Severity
 
 log = logging.getLogger(__name__)
@@ -232,11 +233,12 @@ def list_items(
 @router.get(
     "/items/{item_id}",
     response_model=ItemDetail,
-    summary="One item with its findings, audits, Observations and jobs",
+    summary="One item with its findings, audits, Observations (and their write-back) and jobs",
     responses={404: {"description": "no such item"}},
 )
 def get_item(request: Request, _principal: Reader, item_id: RowId) -> ItemDetail:
-    with components(request).db.reader() as session:
+    comps = components(request)
+    with comps.db.reader() as session:
         item = session.scalars(
             select(Item).where(Item.id == item_id).options(selectinload(Item.findings))
         ).one_or_none()
@@ -246,7 +248,13 @@ def get_item(request: Request, _principal: Reader, item_id: RowId) -> ItemDetail
             select(Observation).where(Observation.item_id == item_id).order_by(Observation.id)
         ).all()
         jobs = session.scalars(select(Job).where(Job.item_id == item_id).order_by(Job.id)).all()
-        return ItemDetail.build(item, list(observations), list(jobs), audits_of(session, item_id))
+        states = writeback_states(
+            session,
+            [row.id for row in observations],
+            enabled=bool(comps.settings.fhir_writeback_url),
+        )
+        audits = audits_of(session, item_id)
+        return ItemDetail.build(item, list(observations), list(jobs), audits, states)
 
 
 # -- CSV export -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the service, so internal columns (file paths, hashes, patient ids, lease owners)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from service import queue
 from service.loop.models import Audit, AuditFinding, AuditMissed
 from service.models import Finding, Item, Job, Observation
+from service.outbox import WritebackState
 
 
 class _Out(BaseModel):
@@ -61,17 +63,47 @@ class ItemOut(_Out):
         return cls.model_validate(item)
 
 
+class WritebackStateOut(_Out):
+    """Where the current version of one Observation stands with the hospital FHIR server."""
+
+    state: str = Field(
+        description="off (write-back not configured) | not queued (published while write-back "
+        "was off: see the outbox backfill) | waiting | retrying | delivered | refused | "
+        "discarded | superseded"
+    )
+    version: int = Field(description="the Observation's current version")
+    entry_id: int | None = Field(description="its outbox entry, for retry or discard (admin)")
+    attempts: int
+    refusals: int = Field(description="4xx answers counted towards refused")
+    http_status: int | None = Field(description="the server's last answer, when not accepted")
+    last_error: str | None
+    delivered_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, state: WritebackState) -> WritebackStateOut:
+        return cls.model_validate(state)
+
+
 class ObservationLink(_Out):
-    """An Observation radqc published for the item, and where to read it."""
+    """An Observation radqc published for the item, where to read it, and its write-back."""
 
     id: str
     code: str
     status: str = Field(description="preliminary | final | cancelled")
     url: str
+    writeback: WritebackStateOut | None = Field(
+        default=None, description="its current version's delivery to the hospital FHIR server"
+    )
 
     @classmethod
-    def of(cls, row: Observation) -> ObservationLink:
-        return cls(id=row.id, code=row.code, status=row.status, url=f"/fhir/Observation/{row.id}")
+    def of(cls, row: Observation, writeback: WritebackState | None = None) -> ObservationLink:
+        return cls(
+            id=row.id,
+            code=row.code,
+            status=row.status,
+            url=f"/fhir/Observation/{row.id}",
+            writeback=WritebackStateOut.of(writeback) if writeback is not None else None,
+        )
 
 
 class JobOut(_Out):
@@ -156,13 +188,16 @@ class ItemDetail(ItemOut):
         observations: list[Observation],
         jobs: list[Job],
         audits: list[Audit] | None = None,
+        writeback: Mapping[str, WritebackState] | None = None,
     ) -> ItemDetail:
+        """``writeback``: each Observation's write-back state, by Observation id."""
+        states = writeback or {}
         base = ItemOut.of(item)
         qc_job = next((job for job in jobs if job.kind == queue.QC), None)
         return cls(
             **base.model_dump(exclude={"findings"}),
             findings=base.findings,
-            observations=[ObservationLink.of(row) for row in observations],
+            observations=[ObservationLink.of(row, states.get(row.id)) for row in observations],
             job=JobOut.of(qc_job) if qc_job is not None else None,
             jobs=[JobOut.of(job) for job in jobs],
             audits=[AuditOut.of(row) for row in audits or []],

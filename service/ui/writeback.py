@@ -1,9 +1,10 @@
 """Where an item's findings stand in the hospital's FHIR world: each Observation radqc publishes
 for it, and whether its current version reached the hospital FHIR server.
 
-The state of each Observation is the outbox's own (:func:`service.api.outbox.writeback_states`,
-what the item's REST view shows); this module only gathers the Observations of the items a page
-lists and summarises them in a line.
+The state of each Observation is the outbox's own (:func:`service.outbox.writeback_states`, what
+the item's REST view shows too): ``refused``, ``discarded`` and ``superseded`` entries are shown
+as such, ``retrying`` is a pending entry tried before. This module only gathers the Observations
+of the items a page lists and summarises them in a line.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.outbox import WritebackStateOut, writeback_states
 from service.models import Observation
+from service.outbox import WritebackState, writeback_states
 
 # The order a summary names the states in: what needs attention first.
 _ORDER = (
@@ -37,7 +38,7 @@ class WritebackRow:
     observation_id: str
     code: str
     status: str  # preliminary | final | cancelled
-    delivery: WritebackStateOut
+    delivery: WritebackState
 
 
 def _rows(session: Session, item_ids: Sequence[int], enabled: bool) -> list[WritebackRow]:

@@ -19,15 +19,15 @@ from sqlalchemy import select
 
 from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient, is_outage
-from service.api.outbox import (
+from service.db import Database
+from service.models import Observation, OutboxEntry
+from service.outbox import (
     discard,
     get_entry,
     retry,
     run_backfill,
     writeback_states,
 )
-from service.db import Database
-from service.models import Observation, OutboxEntry
 from service.taxonomy import Severity
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.fhir_adapter.support import add_report_item, finding, store_findings

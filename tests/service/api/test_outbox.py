@@ -3,6 +3,7 @@ backfill the outbox; other roles may not. Real app under uvicorn, real databases
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from fhir_adapter.publisher import ObservationPublisher
+from service.api import pagination
 from service.components import Components
 from service.config import Settings
 from service.db import Database
@@ -91,7 +93,12 @@ def test_list_read_retry_and_discard(base_url: str, db: Database) -> None:
         first = http.get("/api/v1/outbox", params={"limit": 1}).json()
         second = http.get("/api/v1/outbox", params={"limit": 1, "cursor": first["next_cursor"]})
         assert second.json()["entries"][0]["status"] == "pending"
-        assert http.get("/api/v1/outbox", params={"cursor": "x"}).status_code == 400
+        for garbage in ("x", str(entry["id"]), str(entry["id"] + 1), first["next_cursor"] + "A"):
+            answer = http.get("/api/v1/outbox", params={"cursor": garbage})
+            assert answer.status_code == 400  # bare ids (the old cursors) included
+            assert "invalid cursor" in answer.json()["message"]
+        items_cursor = pagination.ITEMS.encode((dt.datetime.now(dt.UTC), entry["id"]))
+        assert http.get("/api/v1/outbox", params={"cursor": items_cursor}).status_code == 400
         assert http.get("/api/v1/outbox", params={"item_id": item_id + 1}).json()["entries"] == []
 
         retried = http.post(f"/api/v1/outbox/{entry['id']}/retry").json()
@@ -136,7 +143,7 @@ def test_backfill_needs_write_back_and_queues_once(
 
 
 def test_the_item_view_helper_shows_each_observation_state(comps: Components) -> None:
-    from service.api.outbox import writeback_states
+    from service.outbox import writeback_states
 
     item_id = seed(comps.db)
     with comps.db.reader() as session:
