@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.errors import ConfigurationError
@@ -48,6 +56,46 @@ def _token_pairs(value: str) -> dict[str, tuple[str, str]]:
             raise ValueError("the same token is given twice")
         tokens[token] = (role, person)
     return tokens
+
+
+LLMMode = Literal["off", "verify", "review", "both"]
+LLMKind = Literal["image", "report"]
+LLM_KINDS: tuple[LLMKind, ...] = ("image", "report")
+_Temperature = Annotated[float, Field(ge=0, le=2)]
+_MaxTokens = Annotated[int, Field(ge=16)]
+_Timeout = Annotated[float, Field(gt=0)]
+_Concurrency = Annotated[int, Field(ge=1, le=256)]
+_Price = Annotated[float, Field(ge=0)]
+_Samples = Annotated[int, Field(ge=1, le=16)]
+_MaxSide = Annotated[int, Field(ge=64, le=4096)]
+
+
+class LLMKindSettings(BaseModel):
+    """The LLM settings of one item kind, typed: ``RADQC_LLM_<KIND>_<FIELD>`` (e.g.
+    ``RADQC_LLM_REPORT_TIMEOUT_SECONDS``). The environment names stay flat: the values are the
+    :class:`Settings` fields ``llm_<kind>_<field>``, read through ``Settings.llm_report`` and
+    ``Settings.llm_image``. Empty ``base_url``/``model``/``api_key`` fall back to
+    ``RADQC_LLM_*`` (:func:`service.engines.llm.factory.llm_config`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: LLMMode
+    base_url: str
+    model: str
+    api_key: str
+    temperature: _Temperature
+    max_tokens: _MaxTokens
+    timeout_seconds: _Timeout
+    concurrency: _Concurrency
+    price_in_per_1k: _Price
+    price_out_per_1k: _Price
+    samples: _Samples
+
+
+class LLMImageSettings(LLMKindSettings):
+    """The image reviewer's settings: those of every kind, and the side images are scaled to."""
+
+    max_side: _MaxSide
 
 
 class Settings(BaseSettings):
@@ -209,30 +257,31 @@ class Settings(BaseSettings):
     llm_api_key: str = ""
     # Per item kind (issue 4): empty base URL/model/key fall back to the RADQC_LLM_* values above.
     # Off until asked for. Burned-in text is always blacked out before an image is sent
-    # (service/engines/llm/redact.py; no setting turns that off).
-    llm_image_mode: Literal["off", "verify", "review", "both"] = "off"
+    # (service/engines/llm/redact.py; no setting turns that off). Read them together, typed, as
+    # ``settings.llm_image`` / ``settings.llm_report`` (:class:`LLMKindSettings`).
+    llm_image_mode: LLMMode = "off"
     llm_image_base_url: str = ""
     llm_image_model: str = ""
     llm_image_api_key: str = ""
-    llm_image_temperature: float = Field(0.0, ge=0, le=2)
-    llm_image_max_tokens: int = Field(1024, ge=16)
-    llm_image_timeout_seconds: float = Field(120.0, gt=0)
-    llm_image_concurrency: int = Field(4, ge=1, le=256)
-    llm_image_price_in_per_1k: float = Field(0.0, ge=0)
-    llm_image_price_out_per_1k: float = Field(0.0, ge=0)
-    llm_image_max_side: int = Field(768, ge=64, le=4096)
-    llm_image_samples: int = Field(1, ge=1, le=16)  # self-consistency: answers per question
-    llm_report_mode: Literal["off", "verify", "review", "both"] = "both"
+    llm_image_temperature: _Temperature = 0.0
+    llm_image_max_tokens: _MaxTokens = 1024
+    llm_image_timeout_seconds: _Timeout = 120.0
+    llm_image_concurrency: _Concurrency = 4
+    llm_image_price_in_per_1k: _Price = 0.0
+    llm_image_price_out_per_1k: _Price = 0.0
+    llm_image_max_side: _MaxSide = 768
+    llm_image_samples: _Samples = 1  # self-consistency: answers per question
+    llm_report_mode: LLMMode = "both"
     llm_report_base_url: str = ""
     llm_report_model: str = ""
     llm_report_api_key: str = ""
-    llm_report_temperature: float = Field(0.0, ge=0, le=2)
-    llm_report_max_tokens: int = Field(1024, ge=16)
-    llm_report_timeout_seconds: float = Field(60.0, gt=0)
-    llm_report_concurrency: int = Field(4, ge=1, le=256)
-    llm_report_price_in_per_1k: float = Field(0.0, ge=0)
-    llm_report_price_out_per_1k: float = Field(0.0, ge=0)
-    llm_report_samples: int = Field(1, ge=1, le=16)
+    llm_report_temperature: _Temperature = 0.0
+    llm_report_max_tokens: _MaxTokens = 1024
+    llm_report_timeout_seconds: _Timeout = 60.0
+    llm_report_concurrency: _Concurrency = 4
+    llm_report_price_in_per_1k: _Price = 0.0
+    llm_report_price_out_per_1k: _Price = 0.0
+    llm_report_samples: _Samples = 1
     llm_max_attempts: int = Field(4, ge=1, le=20)
     # A rule finding at or above this confidence is never removed by the model's "reject": the
     # disagreement is recorded on the finding instead (hostile or mistaken answers, issue 10).
@@ -355,14 +404,38 @@ class Settings(BaseSettings):
     def _check_llm(self) -> Settings:
         if bool(self.llm_base_url) != bool(self.llm_model):
             raise ValueError("RADQC_LLM_BASE_URL and RADQC_LLM_MODEL must be set together")
-        for kind in ("image", "report"):
-            samples = getattr(self, f"llm_{kind}_samples")
-            if samples > 1 and getattr(self, f"llm_{kind}_temperature") == 0:
+        for kind in LLM_KINDS:
+            per_kind = self.llm_kind(kind)
+            if per_kind.samples > 1 and per_kind.temperature == 0:
                 raise ValueError(
                     f"RADQC_LLM_{kind.upper()}_SAMPLES > 1 needs "
                     f"RADQC_LLM_{kind.upper()}_TEMPERATURE > 0 (else the samples are identical)"
                 )
         return self
+
+    @property
+    def llm_image(self) -> LLMImageSettings:
+        """The ``RADQC_LLM_IMAGE_*`` settings, typed."""
+        return LLMImageSettings.model_validate(self._llm_values("image", LLMImageSettings))
+
+    @property
+    def llm_report(self) -> LLMKindSettings:
+        """The ``RADQC_LLM_REPORT_*`` settings, typed."""
+        return LLMKindSettings.model_validate(self._llm_values("report", LLMKindSettings))
+
+    def llm_kind(self, kind: LLMKind) -> LLMKindSettings:
+        """The LLM settings of one item kind (an :class:`LLMImageSettings` for images)."""
+        return self.llm_image if kind == "image" else self.llm_report
+
+    def with_llm_kind(self, kind: LLMKind, values: LLMKindSettings) -> Settings:
+        """A copy of these settings with ``kind``'s LLM settings replaced by ``values``."""
+        update = {f"llm_{kind}_{name}": value for name, value in values.model_dump().items()}
+        return self.model_copy(update=update)
+
+    def _llm_values(self, kind: LLMKind, model: type[LLMKindSettings]) -> dict[str, object]:
+        # The one place that maps a kind's model to its flat fields (RADQC_LLM_<KIND>_<NAME>);
+        # tests/service/test_config.py checks that the two sets of names agree.
+        return {name: getattr(self, f"llm_{kind}_{name}") for name in model.model_fields}
 
     @property
     def effective_database_url(self) -> str:

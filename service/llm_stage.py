@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import metrics
-from service.config import Settings
+from service.config import LLM_KINDS, Settings
 from service.engines.base import Finding, ImageInput, ReportInput
 from service.engines.llm.client import Completion, LLMClient, LLMUnavailable, PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
@@ -212,7 +212,7 @@ def build_stage(settings: Settings, pipeline: Pipeline) -> LLMStage | None:
     report = (
         LLMReportEngine(
             LLMClient(report_cfg),
-            mode=settings.llm_report_mode,
+            mode=settings.llm_report.mode,
             reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
         )
         if report_cfg
@@ -221,18 +221,16 @@ def build_stage(settings: Settings, pipeline: Pipeline) -> LLMStage | None:
     image = (
         LLMImageEngine(
             LLMClient(image_cfg),
-            mode=settings.llm_image_mode,
-            max_side=settings.llm_image_max_side,
+            mode=settings.llm_image.mode,
+            max_side=settings.llm_image.max_side,
             reject_max_rule_confidence=settings.llm_reject_max_rule_confidence,
         )
         if image_cfg
         else None
     )
-    prices = {
-        kind: Prices(
-            getattr(settings, f"llm_{kind}_price_in_per_1k"),
-            getattr(settings, f"llm_{kind}_price_out_per_1k"),
-        )
-        for kind in ("image", "report")
+    per_kind = {kind: settings.llm_kind(kind) for kind in LLM_KINDS}
+    prices: dict[str, Prices] = {
+        kind: Prices(values.price_in_per_1k, values.price_out_per_1k)
+        for kind, values in per_kind.items()
     }
     return LLMStage(pipeline, report_engine=report, image_engine=image, prices=prices)

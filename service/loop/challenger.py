@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
 
-from service.config import Settings
+from service.config import LLM_KINDS, LLMKindSettings, Settings
 from service.engines.base import Finding, ImageInput, QCInput, ReportInput, StudyInput
 from service.engines.llm.client import PHIRefused
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResult
@@ -34,7 +33,14 @@ from service.engines.rules import (
 )
 from service.errors import EngineError
 from service.llm_stage import LLMStage, build_stage
-from service.loop.configs import prompt_unavailable, rules_engine_version, rules_unavailable
+from service.loop.configs import (
+    EngineParams,
+    LLMParams,
+    RulesParams,
+    prompt_unavailable,
+    rules_engine_version,
+    rules_unavailable,
+)
 from service.pipeline import Pipeline
 from service.taxonomy import Kind
 
@@ -67,18 +73,18 @@ class ConfiguredRules:
     name = RulesEngine.name
     kinds: frozenset[Kind] = frozenset({"image", "report"})
 
-    def __init__(self, rules: dict[str, Any]) -> None:
+    def __init__(self, rules: RulesParams) -> None:
         problem = rules_unavailable(rules)
         if problem is not None:
             raise ConfigurationUnavailable(problem)
-        off = set(rules["disabled_checks"])
+        off = set(rules.disabled_checks)
         self.engine = RulesEngine(
             image_checks=[c for c in IMAGE_CHECKS if c.__name__ not in off],
             report_checks=[c for c in REPORT_CHECKS if c.__name__ not in off],
         )
         self.study = StudyRulesEngine()
-        self.disabled_codes = frozenset(rules["disabled_codes"])
-        self.min_confidence = float(rules["min_confidence"])
+        self.disabled_codes = frozenset(rules.disabled_codes)
+        self.min_confidence = rules.min_confidence
         self.version = rules_engine_version(rules)
 
     def review(self, item: QCInput) -> list[Finding]:
@@ -95,16 +101,15 @@ class ConfiguredRules:
         ]
 
 
-def configured_rules(parameters: dict[str, Any]) -> ConfiguredRules | None:
+def configured_rules(parameters: EngineParams) -> ConfiguredRules | None:
     """The rules engine of a configuration's parameters, or None when it has no rules."""
-    rules = parameters.get("rules")
-    return ConfiguredRules(rules) if rules is not None else None
+    return ConfiguredRules(parameters.rules) if parameters.rules is not None else None
 
 
 class ConfiguredEngine:
     """One stored configuration, runnable on a QC input: its rules, then its LLM reviewers."""
 
-    def __init__(self, parameters: dict[str, Any], settings: Settings, pipeline: Pipeline) -> None:
+    def __init__(self, parameters: EngineParams, settings: Settings, pipeline: Pipeline) -> None:
         self.rules = configured_rules(parameters)
         self.stage = llm_stage(parameters, settings, pipeline)
 
@@ -151,39 +156,40 @@ class ConfiguredEngine:
             self.stage.runner.close()
 
 
-def llm_kinds_of(parameters: dict[str, Any]) -> frozenset[str]:
+def llm_kinds_of(parameters: EngineParams) -> frozenset[str]:
     """The item kinds a configuration reviews with an LLM."""
-    return frozenset(parameters.get("llm") or {})
+    return frozenset(parameters.llm)
 
 
-def llm_stage(
-    parameters: dict[str, Any], settings: Settings, pipeline: Pipeline
-) -> LLMStage | None:
+def llm_stage(parameters: EngineParams, settings: Settings, pipeline: Pipeline) -> LLMStage | None:
     """The LLM stage of a configuration's parameters (None without an LLM), through the LLM
     package's public factory from a copy of ``settings`` (API key, timeouts, prices, image
     size and breaker stay the process's own)."""
-    llm: dict[str, Any] = parameters.get("llm") or {}
-    if not llm:
+    if not parameters.llm:
         return None
-    update: dict[str, Any] = {}
-    for kind in ("report", "image"):
-        entry = llm.get(kind)
-        if entry is None:
-            update[f"llm_{kind}_mode"] = "off"
-            continue
-        problem = prompt_unavailable(kind, entry)
-        if problem is not None:
-            raise ConfigurationUnavailable(problem)
-        update.update(
-            {
-                f"llm_{kind}_mode": entry["mode"],
-                f"llm_{kind}_model": entry["model"],
-                f"llm_{kind}_base_url": entry["base_url"],
-                f"llm_{kind}_temperature": entry["temperature"],
-                f"llm_{kind}_max_tokens": entry["max_tokens"],
-            }
-        )
-        # Always set, so the live value does not leak into a configuration that asks for one
-        # answer.
-        update[f"llm_{kind}_samples"] = int(entry.get("samples", 1))
-    return build_stage(settings.model_copy(update=update), pipeline)
+    for kind in LLM_KINDS:
+        entry = parameters.llm.get(kind)
+        if entry is not None:
+            problem = prompt_unavailable(kind, entry)
+            if problem is not None:
+                raise ConfigurationUnavailable(problem)
+        settings = settings.with_llm_kind(kind, _llm_settings(settings.llm_kind(kind), entry))
+    return build_stage(settings, pipeline)
+
+
+def _llm_settings(live: LLMKindSettings, entry: LLMParams | None) -> LLMKindSettings:
+    """The process's settings of one kind with a configuration's entry for it (off without)."""
+    if entry is None:
+        return live.model_copy(update={"mode": "off"})
+    return live.model_copy(
+        update={
+            "mode": entry.mode,
+            "model": entry.model,
+            "base_url": entry.base_url,
+            "temperature": entry.temperature,
+            "max_tokens": entry.max_tokens,
+            # Always set, so the live value does not leak into a configuration that asks for
+            # one answer.
+            "samples": entry.samples,
+        }
+    )

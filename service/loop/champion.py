@@ -34,7 +34,7 @@ from service.db import Database
 from service.engines.base import Engine, StudyEngine
 from service.llm_stage import LLMStage
 from service.loop.challenger import configured_rules, llm_kinds_of, llm_stage
-from service.loop.configs import EngineRegistry, settings_fingerprint
+from service.loop.configs import EngineParams, EngineRegistry, settings_fingerprint
 from service.loop.models import EngineConfig
 from service.pipeline import Pipeline
 from service.worker import Periodic
@@ -143,7 +143,7 @@ class LiveEngines:
                 same.stage,
                 from_settings=True,
             )
-        params = champion.parameters
+        params = EngineParams.stored(champion.parameters)
         rules = configured_rules(params)
         return LiveSet(
             champion.id,

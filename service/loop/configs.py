@@ -1,6 +1,7 @@
 """Versioned engine configurations, the champion, and the promotion trail (issue 5 §4).
 
-A configuration's ``parameters`` are plain JSON::
+A configuration's ``parameters`` are typed (:class:`EngineParams`, :class:`RulesParams`,
+:class:`LLMParams`) and stored as this JSON, the form stored since issue 5::
 
     {"rules": {"version": "rules-0.1.0", "disabled_checks": [], "disabled_codes": [],
                "min_confidence": 0.0},                       # or null: no rules engine
@@ -22,12 +23,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from service.config import Settings
+from service.config import LLM_KINDS, Settings
 from service.db import Database
 from service.engines.llm import prompts
 from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, llm_engine_version
@@ -35,7 +48,7 @@ from service.engines.llm.factory import llm_config
 from service.engines.rules import IMAGE_CHECKS, REPORT_CHECKS, RULES_VERSION
 from service.errors import InvalidInputError, NotFoundError
 from service.loop.models import EngineConfig, EnginePromotion
-from service.taxonomy import CODES
+from service.taxonomy import CODES, Kind
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +57,6 @@ CHALLENGER = "challenger"
 RETIRED = "retired"
 ROLES = (CHAMPION, CHALLENGER, RETIRED)
 RUNNING_NAME = "live"  # the name under which the settings-derived configuration is recorded
-MODES = ("verify", "review", "both")
 CHECK_NAMES = frozenset(c.__name__ for c in (*IMAGE_CHECKS, *REPORT_CHECKS))
 _TEMPLATES = {"report": LLMReportEngine.template_name, "image": LLMImageEngine.template_name}
 
@@ -55,176 +67,209 @@ def prompt_version(kind: str) -> str:
     return f"{template.name}@{template.sha}"
 
 
-def parameters_from_settings(settings: Settings) -> dict[str, Any]:
+class RulesParams(BaseModel):
+    """The ``rules`` part: the rules version, checks and codes left out, a confidence floor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    version: str = RULES_VERSION
+    disabled_checks: tuple[str, ...] = ()
+    disabled_codes: tuple[str, ...] = ()
+    min_confidence: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("disabled_checks", "disabled_codes")
+    @classmethod
+    def _sorted(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        checks = info.field_name == "disabled_checks"
+        unknown = set(value) - (CHECK_NAMES if checks else frozenset(CODES))
+        # Registering checks names against this build; a stored configuration is read as is.
+        if unknown and not (info.context or {}).get("stored"):
+            raise ValueError(f"unknown {'checks' if checks else 'codes'} {sorted(unknown)}")
+        return tuple(sorted(set(value)))
+
+
+class LLMParams(BaseModel):
+    """One kind's LLM reviewer. ``samples`` is left out of the JSON when it is 1 (the form
+    stored since issue 5); unknown keys are dropped, as they always were."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
+
+    model: str = Field(min_length=1)
+    base_url: str = Field(min_length=1)
+    mode: Literal["verify", "review", "both"] = "both"
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    prompt: str = Field(min_length=1)
+    samples: int = 1
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("samples")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        return max(value, 1)
+
+    @model_serializer(mode="wrap")
+    def _json(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if self.samples <= 1:
+            out.pop("samples", None)
+        return out
+
+
+class EngineParams(BaseModel):
+    """A configuration's parameters, typed; :meth:`to_json` is the stored JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: RulesParams | None = None
+    llm: dict[Kind, LLMParams] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_prompts(cls, data: Any) -> Any:
+        """A missing prompt is the one this build ships for the kind."""
+        if not isinstance(data, dict) or not isinstance(data.get("llm") or {}, dict):
+            return data
+        llm = {
+            kind: {**entry, "prompt": prompt_version(kind)}
+            if kind in _TEMPLATES and isinstance(entry, dict) and not entry.get("prompt")
+            else entry
+            for kind, entry in (data.get("llm") or {}).items()
+        }
+        return {**data, "llm": llm}
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> EngineParams:
+        if self.rules is None and not self.llm:
+            raise ValueError("a configuration needs rules or an LLM")
+        return self
+
+    @classmethod
+    def parse(cls, parameters: Any) -> EngineParams:
+        """Validate submitted parameters and fill defaults; InvalidInputError names the part."""
+        return cls._validate(parameters, stored=False)
+
+    @classmethod
+    def stored(cls, parameters: Any) -> EngineParams:
+        """Read stored parameters (``EngineConfig.parameters``), written by any earlier build."""
+        return cls._validate(parameters, stored=True)
+
+    @classmethod
+    def _validate(cls, parameters: Any, *, stored: bool) -> EngineParams:
+        try:
+            return cls.model_validate(parameters, context={"stored": stored})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            location = ".".join(str(part) for part in error["loc"]) or None
+            raise InvalidInputError(
+                f"invalid engine parameters: {error['msg']}", location=location
+            ) from exc
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: ``{"rules": {...} or null, "llm": {kind: {...}}}``."""
+        return self.model_dump(mode="json")
+
+
+def parameters_from_settings(settings: Settings) -> EngineParams:
     """The configuration this process runs, as parameters (the API keys left out)."""
-    llm: dict[str, Any] = {}
-    for kind in ("report", "image"):
+    llm: dict[Kind, LLMParams] = {}
+    for kind in LLM_KINDS:
         config = llm_config(settings, kind)
         if config is None:
             continue
-        llm[kind] = {
-            "model": config.model,
-            "base_url": config.base_url,
-            "mode": getattr(settings, f"llm_{kind}_mode"),
-            "temperature": config.temperature,
-            "max_tokens": config.max_tokens,
-            "prompt": prompt_version(kind),
-        }
-        if config.samples > 1:  # self-consistency
-            llm[kind]["samples"] = config.samples
-    return {"rules": default_rules(), "llm": llm}
+        mode = settings.llm_kind(kind).mode
+        assert mode != "off"  # llm_config is None when off
+        llm[kind] = LLMParams(
+            model=config.model,
+            base_url=config.base_url,
+            mode=mode,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            prompt=prompt_version(kind),
+            samples=config.samples,
+        )
+    return EngineParams(rules=RulesParams(), llm=llm)
 
 
 def default_rules() -> dict[str, Any]:
-    return {
-        "version": RULES_VERSION,
-        "disabled_checks": [],
-        "disabled_codes": [],
-        "min_confidence": 0.0,
-    }
+    """The rules part with every default, as JSON."""
+    return RulesParams().model_dump(mode="json")
 
 
-def normalise(parameters: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``parameters`` and fill defaults; InvalidInputError names the bad part."""
-    if not isinstance(parameters, dict) or set(parameters) - {"rules", "llm"}:
-        raise InvalidInputError("parameters must be an object with 'rules' and/or 'llm'")
-    llm = parameters.get("llm") or {}
-    if not isinstance(llm, dict):
-        raise InvalidInputError("llm takes 'report' and 'image' objects", location="llm")
-    try:
-        out = {
-            "rules": _rules(parameters["rules"]) if parameters.get("rules") is not None else None,
-            "llm": {kind: _llm(kind, entry) for kind, entry in llm.items()},
-        }
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"invalid engine parameters: {exc}") from exc
-    if out["rules"] is None and not out["llm"]:
-        raise InvalidInputError("a configuration needs rules or an LLM")
-    return out
+def normalise(parameters: Any) -> dict[str, Any]:
+    """Validate ``parameters`` and fill defaults, as the stored JSON; InvalidInputError names
+    the bad part."""
+    return EngineParams.parse(parameters).to_json()
 
 
-def _rules(rules: Any) -> dict[str, Any]:
-    if not isinstance(rules, dict):
-        raise InvalidInputError("rules must be an object or null", location="rules")
-    merged = {**default_rules(), **rules}
-    unknown = set(merged) - set(default_rules())
-    if unknown:
-        raise InvalidInputError(f"unknown rules parameters {sorted(unknown)}", location="rules")
-    codes, checks = set(merged["disabled_codes"]), set(merged["disabled_checks"])
-    if codes - set(CODES):
-        raise InvalidInputError(
-            f"unknown codes {sorted(codes - set(CODES))}", location="rules.disabled_codes"
-        )
-    if checks - CHECK_NAMES:
-        raise InvalidInputError(
-            f"unknown checks {sorted(checks - CHECK_NAMES)}", location="rules.disabled_checks"
-        )
-    floor = float(merged["min_confidence"])
-    if not 0.0 <= floor <= 1.0:
-        raise InvalidInputError("must be within 0..1", location="rules.min_confidence")
-    return {
-        "version": str(merged["version"]),
-        "disabled_checks": sorted(checks),
-        "disabled_codes": sorted(codes),
-        "min_confidence": floor,
-    }
-
-
-def _llm(kind: str, entry: Any) -> dict[str, Any]:
-    if kind not in _TEMPLATES or not isinstance(entry, dict):
-        raise InvalidInputError("llm takes 'report' and 'image' objects", location="llm")
-    if not entry.get("model") or not entry.get("base_url"):
-        raise InvalidInputError("model and base_url are required", location=f"llm.{kind}")
-    if entry.get("mode", "both") not in MODES:
-        raise InvalidInputError(f"mode must be one of {MODES}", location=f"llm.{kind}.mode")
-    out = {
-        "model": str(entry["model"]),
-        "base_url": str(entry["base_url"]).rstrip("/"),
-        "mode": entry.get("mode", "both"),
-        "temperature": float(entry.get("temperature", 0.0)),
-        "max_tokens": int(entry.get("max_tokens", 1024)),
-        "prompt": str(entry.get("prompt") or prompt_version(kind)),
-    }
-    if int(entry.get("samples", 1)) > 1:
-        out["samples"] = int(entry["samples"])
-    return out
-
-
-def rules_unavailable(rules: dict[str, Any]) -> str | None:
+def rules_unavailable(rules: RulesParams) -> str | None:
     """Why this build cannot run these ``rules`` parameters (another rules version), or None."""
-    if rules["version"] != RULES_VERSION:
-        return (
-            f"rules version {rules['version']} is not installed (this build runs {RULES_VERSION})"
-        )
+    if rules.version != RULES_VERSION:
+        return f"rules version {rules.version} is not installed (this build runs {RULES_VERSION})"
     return None
 
 
-def prompt_unavailable(kind: str, entry: dict[str, Any]) -> str | None:
+def prompt_unavailable(kind: str, entry: LLMParams) -> str | None:
     """Why this build cannot run an LLM entry (another prompt version), or None."""
     shipped = prompt_version(kind)
-    if entry["prompt"] != shipped:
-        return f"prompt {entry['prompt']} is not installed (this build ships {shipped})"
+    if entry.prompt != shipped:
+        return f"prompt {entry.prompt} is not installed (this build ships {shipped})"
     return None
 
 
-def unrunnable(parameters: dict[str, Any]) -> str | None:
+def unrunnable(parameters: EngineParams) -> str | None:
     """Why this build cannot run ``parameters`` (another rules or prompt version), or None."""
-    rules = parameters.get("rules")
+    rules = parameters.rules
     problems = [rules_unavailable(rules)] if rules is not None else []
-    problems += [
-        prompt_unavailable(kind, entry)
-        for kind, entry in sorted((parameters.get("llm") or {}).items())
-    ]
+    problems += [prompt_unavailable(kind, entry) for kind, entry in sorted(parameters.llm.items())]
     return next((problem for problem in problems if problem is not None), None)
 
 
-def fingerprint(parameters: dict[str, Any]) -> str:
+def fingerprint(parameters: EngineParams) -> str:
     """The configuration's identity. Not :func:`service.canonical.content_hash`: fingerprints
     are stored in ``engine_configs`` since issue 5 with this (key-sorted, default separators)
-    form, and changing it would make every stored configuration look new."""
-    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()
+    form of the stored JSON, and changing it would make every stored configuration look new."""
+    return hashlib.sha256(json.dumps(parameters.to_json(), sort_keys=True).encode()).hexdigest()
 
 
 def settings_fingerprint(settings: Settings) -> str:
     """The fingerprint of the configuration these settings describe."""
-    return fingerprint(normalise(parameters_from_settings(settings)))
+    return fingerprint(parameters_from_settings(settings))
 
 
-def rules_engine_version(rules: dict[str, Any]) -> str:
+def rules_engine_version(rules: RulesParams) -> str:
     """The ``engine_version`` a configuration's rule findings carry: the rules version and, when
     the configuration changes what the rules report (checks or codes left out, a confidence
     floor), a short hash of that tuning, so that its findings are told apart from the plain
     rules' in evaluations and comparisons. The default tuning keeps the bare rules version."""
-    tuning = {key: rules[key] for key in ("disabled_checks", "disabled_codes", "min_confidence")}
-    if (
-        not tuning["disabled_checks"]
-        and not tuning["disabled_codes"]
-        and not tuning["min_confidence"]
-    ):
-        return str(rules["version"])
+    if not rules.disabled_checks and not rules.disabled_codes and not rules.min_confidence:
+        return rules.version
+    tuning = rules.model_dump(mode="json", exclude={"version"})
     digest = hashlib.sha256(json.dumps(tuning, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{rules['version']}+{digest}"
+    return f"{rules.version}+{digest}"
 
 
-def _describe(parameters: dict[str, Any]) -> dict[str, Any]:
+def _describe(parameters: EngineParams) -> dict[str, Any]:
     """The headline columns of a configuration, derived from its parameters."""
-    rules, llm = parameters["rules"], parameters["llm"]
-    kinds = {"image", "report"} if rules else set()
+    rules, llm = parameters.rules, parameters.llm
+    kinds: set[str] = {"image", "report"} if rules else set()
     kinds |= set(llm)
-    first = llm.get("report") or llm.get("image") or {}
+    first = llm.get("report") or llm.get("image")
     versions = [f"rules@{rules_engine_version(rules)}"] if rules else []
     for kind in sorted(llm):
         entry = llm[kind]
-        version = llm_engine_version(
-            entry["model"], entry["prompt"], entry["mode"], entry.get("samples", 1)
-        )
+        version = llm_engine_version(entry.model, entry.prompt, entry.mode, entry.samples)
         versions.append(f"llm@{version}")
     return {
         "kinds": sorted(kinds),
-        "rules_version": rules["version"] if rules else None,
-        "llm_model": first.get("model"),
-        "prompt_version": first.get("prompt"),
-        "merge_policy": first.get("mode"),
+        "rules_version": rules.version if rules else None,
+        "llm_model": first.model if first else None,
+        "prompt_version": first.prompt if first else None,
+        "merge_policy": first.mode if first else None,
         "engine_versions": versions,
     }
 
@@ -236,13 +281,19 @@ class EngineRegistry:
         self.db = db
 
     def record(
-        self, name: str, parameters: dict[str, Any], created_by: str, role: str = CHALLENGER
+        self,
+        name: str,
+        parameters: EngineParams | Mapping[str, Any],
+        created_by: str,
+        role: str = CHALLENGER,
     ) -> EngineConfig:
         """Store ``parameters`` under ``name`` (a new version), or return the stored version
         with the same parameters. A new configuration is a challenger unless told otherwise."""
         if role not in ROLES:
             raise InvalidInputError(f"role must be one of {ROLES}", location="role")
-        params = normalise(parameters)
+        params = (
+            parameters if isinstance(parameters, EngineParams) else EngineParams.parse(parameters)
+        )
         digest = fingerprint(params)
         for _attempt in range(3):
             existing = self._by_fingerprint(name, digest)
@@ -263,7 +314,7 @@ class EngineRegistry:
             )
 
     def _insert(
-        self, name: str, params: dict[str, Any], digest: str, created_by: str, role: str
+        self, name: str, params: EngineParams, digest: str, created_by: str, role: str
     ) -> EngineConfig:
         with self.db.transaction() as session:
             latest = session.scalar(
@@ -276,7 +327,7 @@ class EngineRegistry:
                 name=name,
                 version=int(latest or 0) + 1,
                 fingerprint=digest,
-                parameters=params,
+                parameters=params.to_json(),
                 role=role,
                 created_by=created_by,
                 **_describe(params),
@@ -358,7 +409,7 @@ class EngineRegistry:
             target = session.get(EngineConfig, config_id, with_for_update=True)
             if target is None:
                 raise NotFoundError(f"engine configuration {config_id} does not exist")
-            problem = unrunnable(target.parameters)
+            problem = unrunnable(EngineParams.stored(target.parameters))
             if problem is not None:
                 raise InvalidInputError(f"engine configuration {config_id} cannot run: {problem}")
             previous = session.scalar(

@@ -25,7 +25,7 @@ from service.config import Settings
 from service.db import Database
 from service.engines.base import Finding
 from service.loop.challenger import ConfiguredEngine, Outcome
-from service.loop.configs import CHALLENGER, EngineRegistry
+from service.loop.configs import CHALLENGER, EngineParams, EngineRegistry
 from service.loop.models import EngineConfig, ShadowResult
 from service.models import Item, utcnow
 from service.pipeline import Pipeline
@@ -113,7 +113,8 @@ class ShadowRunner:
         with self._lock:
             engine = self._engines.get(config.id)
             if engine is None:
-                engine = ConfiguredEngine(config.parameters, self.settings, self.pipeline)
+                params = EngineParams.stored(config.parameters)
+                engine = ConfiguredEngine(params, self.settings, self.pipeline)
                 self._engines[config.id] = engine
             return engine
 
@@ -159,26 +160,3 @@ class ShadowRunner:
             for engine in self._engines.values():
                 engine.close()
             self._engines.clear()
-
-
-def shadow_results(
-    db: Database,
-    config_id: int,
-    *,
-    item_id: int | None = None,
-    limit: int = 100,
-    before: int | None = None,
-) -> list[ShadowResult]:
-    """A configuration's stored shadow and replay results, newest first."""
-    stmt = (
-        select(ShadowResult)
-        .where(ShadowResult.config_id == config_id)
-        .order_by(ShadowResult.id.desc())
-        .limit(limit)
-    )
-    if item_id is not None:
-        stmt = stmt.where(ShadowResult.item_id == item_id)
-    if before is not None:
-        stmt = stmt.where(ShadowResult.id < before)
-    with db.reader() as session:
-        return list(session.scalars(stmt))

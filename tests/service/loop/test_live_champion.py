@@ -24,7 +24,13 @@ from service.engines.base import Finding, StudyInput
 from service.engines.rules import RULES_VERSION
 from service.errors import InvalidInputError
 from service.loop.challenger import ConfiguredRules
-from service.loop.configs import CHAMPION, RETIRED, EngineRegistry, record_at_startup
+from service.loop.configs import (
+    CHAMPION,
+    RETIRED,
+    EngineRegistry,
+    RulesParams,
+    record_at_startup,
+)
 from service.loop.models import EngineConfig
 from service.models import Finding as FindingRow
 from service.models import Item, ItemStatus
@@ -311,7 +317,7 @@ class _FakeStudyChecks:
 
 def test_the_champion_tuning_applies_to_study_checks_too() -> None:
     tuning = {"disabled_checks": [], "disabled_codes": ["cxr.metadata"], "min_confidence": 0.5}
-    rules = ConfiguredRules({"version": RULES_VERSION, **tuning})
+    rules = ConfiguredRules(RulesParams.model_validate({"version": RULES_VERSION, **tuning}))
     rules.study = _FakeStudyChecks()  # type: ignore[assignment]
     found = rules.review_study(StudyInput("1.2.3"))
     assert {item: [(f.code, f.engine_version) for f in fs] for item, fs in found.items()} == {

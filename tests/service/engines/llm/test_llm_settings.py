@@ -9,7 +9,7 @@ import pytest
 
 from service.config import load_settings
 from service.engines.llm.client import LLMUnavailable
-from service.engines.llm.factory import llm_config
+from service.engines.llm.factory import llm_config, llm_kinds
 from service.errors import ConfigurationError
 from service.llm_stage import build_stage
 from service.pipeline import NullPublisher, Pipeline
@@ -27,6 +27,11 @@ from tests.support.llm_server import Reply, llm_server
         ("RADQC_LLM_BREAKER_OPEN_SECONDS", "-5"),
         ("RADQC_LLM_REPORT_SAMPLES", "0"),
         ("RADQC_LLM_IMAGE_SAMPLES", "17"),
+        ("RADQC_LLM_IMAGE_MAX_SIDE", "32"),
+        ("RADQC_LLM_REPORT_TEMPERATURE", "3"),
+        ("RADQC_LLM_IMAGE_CONCURRENCY", "0"),
+        ("RADQC_LLM_REPORT_MODE", "sometimes"),
+        ("RADQC_LLM_IMAGE_PRICE_OUT_PER_1K", "-1"),
     ],
 )
 def test_bad_values_are_refused_by_name(
@@ -82,3 +87,41 @@ def test_breaker_settings_reach_the_running_client(
         assert stage.runner.run(go()) == 5
         stage.runner.close()
     assert len(srv.requests) == 3  # open after the third failure: calls 4 and 5 never left
+
+
+def test_each_kind_reaches_its_client_with_the_shared_fallbacks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RADQC_LLM_BASE_URL", "http://shared.example/v1")
+    monkeypatch.setenv("RADQC_LLM_MODEL", "shared")
+    monkeypatch.setenv("RADQC_LLM_API_KEY", "shared-key")
+    monkeypatch.setenv("RADQC_LLM_IMAGE_MODE", "verify")
+    monkeypatch.setenv("RADQC_LLM_IMAGE_MODEL", "vision")
+    monkeypatch.setenv("RADQC_LLM_IMAGE_TIMEOUT_SECONDS", "90")
+    monkeypatch.setenv("RADQC_LLM_REPORT_API_KEY", "report-key")
+    monkeypatch.setenv("RADQC_LLM_REPORT_CONCURRENCY", "7")
+    monkeypatch.setenv("RADQC_LLM_REPORT_MAX_TOKENS", "256")
+    settings = load_settings()
+    image, report = llm_config(settings, "image"), llm_config(settings, "report")
+    assert image is not None and report is not None
+    assert (image.base_url, image.model, image.api_key, image.timeout) == (
+        "http://shared.example/v1",
+        "vision",
+        "shared-key",
+        90.0,
+    )
+    assert (report.model, report.api_key, report.concurrency, report.max_tokens) == (
+        "shared",
+        "report-key",
+        7,
+        256,
+    )
+    assert llm_kinds(settings) == {"image", "report"}
+    assert (
+        llm_config(
+            settings.with_llm_kind("image", settings.llm_image.model_copy(update={"mode": "off"})),
+            "image",
+        )
+        is None
+    )
