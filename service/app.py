@@ -33,11 +33,11 @@ from service.engines.rules import RulesEngine, StudyRulesEngine
 from service.llm_stage import JOB_KIND as LLM_JOB
 from service.llm_stage import build_stage
 from service.loop.audit import AuditService, observation_status
+from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.loop.champion import LiveEngines
 from service.loop.configs import record_at_startup
 from service.loop.evaluation import EvaluationService
 from service.loop.jobs import LoopJobs, loop_jobs
-from service.loop.sampling import AuditSampler, SamplingPlan
 from service.pipeline import Pipeline
 from service.storage import FileStore
 from service.ui import routes as ui

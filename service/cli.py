@@ -3,9 +3,10 @@
 champion/challenger commands of :mod:`service.loop.commands`.
 
 ``serve`` runs everything on one machine: the HTTP API and the DICOM listener in this process,
-and ``RADQC_WORKERS`` worker processes that it restarts if they die. SIGTERM or Ctrl-C shuts
-down cleanly: no new associations or requests, associations in progress finish, each worker
-finishes the job in hand, and the database is left consistent.
+and ``RADQC_WORKERS`` worker processes that it restarts if they die (:mod:`service.supervisor`
+starts, watches and stops them). SIGTERM or Ctrl-C shuts down cleanly: no new associations or
+requests, associations in progress finish, each worker finishes the job in hand, and the
+database is left consistent. This module parses the command line and dispatches.
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ import json
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from types import FrameType
 from typing import TypeVar
 
 from fhir_adapter import outbox_commands
 from service.config import Settings, load_settings
 from service.errors import ConfigurationError, RadqcError
 from service.loop import commands as engine_commands
+from service.supervisor import Supervisor, is_supervised, on_terminate, stop_when_orphaned
 
 log = logging.getLogger("radqc")
 _T = TypeVar("_T")
@@ -39,15 +38,6 @@ def _setup_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s",
     )
     logging.getLogger("pynetdicom").setLevel(max(logging.WARNING, logging.root.level))
-
-
-def _on_terminate(stop: threading.Event) -> None:
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 def _migrate(settings: Settings) -> None:
@@ -81,14 +71,14 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     components = build_components(settings)
     bundle = build_worker(components)
     stop = threading.Event()
-    _on_terminate(stop)
+    on_terminate(stop)
 
     def stop_when_told() -> None:
         stop.wait()
         bundle.worker.stop()
 
     threading.Thread(target=stop_when_told, name="stopper", daemon=True).start()
-    _stop_when_orphaned(stop)
+    stop_when_orphaned(stop)
     try:
         bundle.worker.run()
     finally:
@@ -97,47 +87,23 @@ def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-_PARENT_ENV = "RADQC_SUPERVISOR_PID"
-
-
-def _stop_when_orphaned(stop: threading.Event) -> None:
-    """A worker started by ``serve`` stops (releasing its job) when ``serve`` is gone, even when
-    it was killed without a chance to stop its workers."""
-    parent = os.environ.get(_PARENT_ENV)
-    if not parent:
-        return
-
-    def watch() -> None:
-        while not stop.wait(1.0):
-            if os.getppid() != int(parent):
-                log.warning("the serve process %s is gone; stopping this worker", parent)
-                stop.set()
-
-    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
-
-
-def _is_supervised() -> bool:
-    """Started by ``serve`` or by a ``listen`` with more listener processes (see _Supervisor)."""
-    return bool(os.environ.get(_PARENT_ENV))
-
-
-def _more_listeners(settings: Settings) -> _Supervisor:
+def _more_listeners(settings: Settings) -> Supervisor:
     """The listener processes beyond this one (RADQC_DICOM_LISTENER_PROCESSES), or none when
     this process is itself one of them."""
-    count = 0 if _is_supervised() else settings.dicom_listener_processes - 1
-    return _Supervisor("listen", count, dict(os.environ))
+    count = 0 if is_supervised() else settings.dicom_listener_processes - 1
+    return Supervisor("listen", count, dict(os.environ))
 
 
 def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
     from service.app import build_components, build_listener
 
-    if not _is_supervised():  # the parent has migrated already
+    if not is_supervised():  # the parent has migrated already
         _migrate(settings)
     components = build_components(settings)
     listener = build_listener(components)
     stop = threading.Event()
-    _on_terminate(stop)
-    _stop_when_orphaned(stop)
+    on_terminate(stop)
+    stop_when_orphaned(stop)
     listener.start()
     others = _more_listeners(settings)
     others.start()
@@ -177,61 +143,10 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     _migrate(settings)
     components = build_components(settings)
     server = _uvicorn_server(settings, components)
-    _on_terminate(threading.Event())  # see cmd_serve: uvicorn raises the signal again on exit
+    on_terminate(threading.Event())  # see cmd_serve: uvicorn raises the signal again on exit
     server.run()  # type: ignore[attr-defined]
     components.db.dispose()
     return 0
-
-
-class _Supervisor:
-    """Keeps ``count`` processes of ``radqc <command>`` running; restarts one that dies."""
-
-    def __init__(self, command: str, count: int, env: dict[str, str]) -> None:
-        self.command = command
-        self.count = count
-        self.env = env
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        env = {**self.env, _PARENT_ENV: str(os.getpid())}
-        return subprocess.Popen([sys.executable, "-m", "service.cli", self.command], env=env)
-
-    def start(self) -> None:
-        if not self.count:
-            return
-        self.procs = [self._spawn() for _ in range(self.count)]
-        self.thread.start()
-
-    def _watch(self) -> None:
-        while not self.stopping.wait(1.0):
-            for i, proc in enumerate(self.procs):
-                if proc.poll() is not None and not self.stopping.is_set():
-                    log.warning(
-                        "%s process %d exited with %s; restarting",
-                        self.command,
-                        proc.pid,
-                        proc.returncode,
-                    )
-                    self.procs[i] = self._spawn()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        self.stopping.set()
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.error(
-                    "%s process %d did not stop in %.0f s; killing it",
-                    self.command,
-                    proc.pid,
-                    timeout,
-                )
-                proc.kill()
 
 
 def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -249,7 +164,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     listener.start()
     listeners = _more_listeners(settings)
     listeners.start()
-    supervisor = _Supervisor("worker", settings.workers, dict(os.environ))
+    supervisor = Supervisor("worker", settings.workers, dict(os.environ))
     supervisor.start()
     server = _uvicorn_server(settings, components)
     log.info(
@@ -263,7 +178,7 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     )
     # uvicorn handles SIGTERM/SIGINT while it runs, then restores these handlers and raises the
     # signal again: ours only records it, so the listener and the workers are stopped below.
-    _on_terminate(threading.Event())
+    on_terminate(threading.Event())
     try:
         server.run()  # type: ignore[attr-defined]  # returns on SIGTERM/SIGINT
     finally:
@@ -308,7 +223,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
     """Draw items for audit now (within the daily quota), recording inclusion probabilities."""
     from service.db import Database
-    from service.loop.sampling import AuditSampler, SamplingPlan
+    from service.loop.audit_draw import AuditSampler, SamplingPlan
 
     db = Database(settings.effective_database_url)
     try:

@@ -38,9 +38,9 @@ from service.components import Components  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db import Database  # noqa: E402
 from service.ingest import QueueOptions, ReceivedInstance, ingest, store_instance  # noqa: E402
+from service.loop.audited_sample import CODE_LIST, SampleQuery, load_sample  # noqa: E402
 from service.loop.evaluation import EvaluationRequest, EvaluationService  # noqa: E402
 from service.loop.models import Audit, AuditFinding, AuditMissed, AuditSelection  # noqa: E402
-from service.loop.sample import CODE_LIST, SampleQuery, load_sample  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
 from service.models import Finding, Item  # noqa: E402
 from service.pipeline import NullPublisher, Pipeline  # noqa: E402

@@ -13,20 +13,8 @@ from typing import Annotated
 
 from annotated_types import Interval
 
-from service.errors import InvalidInputError
-
 MAX_ROW_ID = 2**31 - 1  # PostgreSQL integer; see service/models.py and service/loop/models.py
 
 RowId = Annotated[int, Interval(ge=1, le=MAX_ROW_ID)]
 """A primary key: ``item_id: RowId`` in a path, ``item_id: RowId | None = None`` in a query,
 ``finding_id: RowId`` in a body model."""
-
-
-def parse_row_id(text: str, location: str) -> int:
-    """A row id given as text (a paging cursor): ASCII digits within :data:`RowId`'s range."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ROW_ID)):
-        raise InvalidInputError(f"{location}: not a valid id", location=location)
-    value = int(text)
-    if not 1 <= value <= MAX_ROW_ID:
-        raise InvalidInputError(f"{location}: not a valid id", location=location)
-    return value

@@ -16,7 +16,7 @@ from service.api.auth import Principal, require_roles
 from service.api.items import parse_time
 from service.api.json_body import JSONBodyRoute
 from service.errors import InvalidInputError
-from service.loop.sampling import AuditSampler
+from service.loop.audit_draw import AuditSampler
 
 router = APIRouter(route_class=JSONBodyRoute)
 

@@ -10,7 +10,7 @@ is, in order of preference:
    ran live has only its shadow and replay results.
 
 Only items both configurations cover are compared. Per code: precision, recall and F1 of each
-(with their intervals, from :func:`service.loop.metrics.evaluate`) and the paired difference of
+(with their intervals, from :func:`service.loop.scores.evaluate`) and the paired difference of
 F1 (challenger minus champion) with a paired bootstrap 95% interval; the same for macro-F1.
 """
 
@@ -26,11 +26,17 @@ from sqlalchemy.orm import Session
 
 from service.db import Database
 from service.errors import InvalidInputError
+from service.loop.audited_sample import (
+    CODE_INDEX,
+    CODE_LIST,
+    AuditedSample,
+    SampleQuery,
+    load_sample,
+)
 from service.loop.configs import CHAMPION, RETIRED, EngineRegistry
 from service.loop.evaluation import json_safe
-from service.loop.metrics import evaluate
 from service.loop.models import EngineConfig, ShadowResult
-from service.loop.sample import CODE_INDEX, CODE_LIST, AuditedSample, SampleQuery, load_sample
+from service.loop.scores import evaluate
 from service.loop.stats import BOOTSTRAP_REPLICATES, BoolArray, paired_f1_differences
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from service import metrics
 from service.db import Database
-from service.loop.sample import CODE_LIST, SampleQuery, load_sample
+from service.loop.audited_sample import CODE_LIST, SampleQuery, load_sample
 from service.loop.stats import FloatArray, ratio
 from service.models import utcnow
 

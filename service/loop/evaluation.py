@@ -3,6 +3,13 @@
 A run records what was evaluated (engine configuration, kind, time window), which audits formed
 the sample, and the metrics: for the chosen configuration (every engine together by default),
 for each configuration found in the sample, and sliced by modality, month, station and site.
+
+The figures of DESIGN §7 are per item and code: a code is true on an item when the auditor
+confirmed one of its findings or listed it as missed. An item may hold several findings of one
+code (one per problem, issue 15), each with its own verdict; ``findings`` counts those verdicts
+as they were given (confirmed, rejected, and the share confirmed: the precision of the findings
+themselves), per code (``per_code[code]["findings"]``) and pooled, so a rejected problem beside a
+confirmed one of the same code is counted.
 """
 
 from __future__ import annotations
@@ -17,13 +24,21 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.db import Database
 from service.errors import NotFoundError
-from service.loop.metrics import evaluate
-from service.loop.models import EvaluationRun
-from service.loop.sample import ALL_ENGINES, CODE_LIST, AuditedSample, SampleQuery, load_sample
-from service.loop.stats import paired_micro_f1_difference
+from service.loop.audit import CONFIRMED
+from service.loop.audited_sample import (
+    ALL_ENGINES,
+    CODE_LIST,
+    AuditedSample,
+    SampleQuery,
+    load_sample,
+)
+from service.loop.models import AuditFinding, EvaluationRun
+from service.loop.scores import evaluate
+from service.loop.stats import BoolArray, FloatArray, paired_micro_f1_difference, ratio
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +61,88 @@ class EvaluationRequest:
     weighted: bool = True
 
 
-def compute(
-    sample: AuditedSample, request: EvaluationRequest, progress: Progress = quiet
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """Every verdict of the sample's audits, one per judged finding: the sample row of its
+    item, its code, its engine configuration (``engine@version``) and whether it was confirmed."""
+
+    rows: list[int]
+    codes: list[str]
+    configurations: list[str]
+    confirmed: list[bool]
+
+
+def load_verdicts(session: Session, sample: AuditedSample) -> Verdicts:
+    row_of = {audit_id: row for row, audit_id in enumerate(sample.audit_ids)}
+    verdicts = Verdicts([], [], [], [])
+    stmt = select(
+        AuditFinding.audit_id,
+        AuditFinding.code,
+        AuditFinding.engine,
+        AuditFinding.engine_version,
+        AuditFinding.verdict,
+    ).where(AuditFinding.verdict.is_not(None))
+    for audit_id, code, engine, version, verdict in session.execute(stmt):
+        if audit_id in row_of:
+            verdicts.rows.append(row_of[audit_id])
+            verdicts.codes.append(code)
+            verdicts.configurations.append(f"{engine}@{version}")
+            verdicts.confirmed.append(verdict == CONFIRMED)
+    return verdicts
+
+
+def per_finding(
+    verdicts: Verdicts, weights: FloatArray, configuration: str | None
 ) -> dict[str, Any]:
-    """Every figure of the run, from a loaded sample (no database access)."""
+    """The verdicts on the findings of one configuration (as :meth:`AuditedSample.flags`
+    chooses them), per code and pooled: how many were confirmed and rejected, and the share
+    confirmed with its interval (each finding weighted by its item's weight)."""
+    known = set(verdicts.configurations)
+    chosen = [
+        i
+        for i, name in enumerate(verdicts.configurations)
+        if configuration in (None, ALL_ENGINES)
+        or name == configuration
+        or (configuration not in known and name.split("@", 1)[0] == configuration)
+    ]
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for i in chosen:
+        by_code[verdicts.codes[i]].append(i)
+    per_code = {code: _judged(by_code[code], verdicts, weights) for code in sorted(by_code)}
+    return {"per_code": per_code, **_judged(chosen, verdicts, weights)}
+
+
+def _judged(chosen: list[int], verdicts: Verdicts, weights: FloatArray) -> dict[str, Any]:
+    confirmed: BoolArray = np.array([verdicts.confirmed[i] for i in chosen], dtype=bool)
+    w: FloatArray = np.array([weights[verdicts.rows[i]] for i in chosen], dtype=np.float64)
+    share = ratio(confirmed.astype(np.float64), np.ones(len(chosen)), w)
+    return {
+        "confirmed": int(confirmed.sum()),
+        "rejected": int((~confirmed).sum()),
+        "precision": share.as_dict(),
+    }
+
+
+def _add_verdicts(
+    metrics: dict[str, Any], verdicts: Verdicts, weights: FloatArray, configuration: str | None
+) -> None:
+    """The verdicts per finding into ``metrics``: per code beside its item figures (a judged
+    finding's code is flagged, so it has them), and pooled under ``findings``."""
+    judged = per_finding(verdicts, weights, configuration)
+    for code, figures in judged.pop("per_code").items():
+        if code in metrics["per_code"]:
+            metrics["per_code"][code]["findings"] = figures
+    metrics["findings"] = judged
+
+
+def compute(
+    sample: AuditedSample,
+    request: EvaluationRequest,
+    progress: Progress = quiet,
+    verdicts: Verdicts | None = None,
+) -> dict[str, Any]:
+    """Every figure of the run, from a loaded sample (no database access); with ``verdicts``,
+    also the verdicts per finding (``findings``)."""
     weights = sample.weights if request.weighted else np.ones(sample.size)
     configurations = sample.configurations()
     total = 1 + len(configurations) + 2
@@ -61,12 +154,16 @@ def compute(
         CODE_LIST,
         reference=sample.reference,
     )
+    if verdicts is not None:
+        _add_verdicts(metrics, verdicts, weights, request.engine)
     progress("overall", 1, total)
     by_configuration: dict[str, Any] = {}
     for done, name in enumerate(configurations, start=2):
         by_configuration[name] = evaluate(
             sample.truth, sample.flags(name), weights, CODE_LIST, reference=sample.reference
         )
+        if verdicts is not None:
+            _add_verdicts(by_configuration[name], verdicts, weights, name)
         progress(name, done, total)
     metrics["engine"] = request.engine or ALL_ENGINES
     metrics["by_configuration"] = by_configuration
@@ -147,8 +244,9 @@ class EvaluationService:
         query = SampleQuery(kind=request.kind, since=request.since, until=request.until)
         with self.db.reader() as session:
             sample = load_sample(session, query)
+            verdicts = load_verdicts(session, sample)
         progress("loaded", sample.size, sample.size)
-        metrics = compute(sample, request, progress)
+        metrics = compute(sample, request, progress, verdicts)
         run = EvaluationRun(
             created_by=created_by,
             engine=request.engine,

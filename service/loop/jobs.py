@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from service import queue
 from service.config import Settings
 from service.db import Database
+from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.loop.canary import CanaryRunner
-from service.loop.sampling import AuditSampler, SamplingPlan
 from service.loop.schedule import AUDIT_SAMPLE, sample_handler, sampling_task
 from service.loop.shadow import CANARY, SHADOW, JobHook, ShadowRunner, after_job
 from service.loop.sites import site_hook

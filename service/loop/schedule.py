@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from service import queue
 from service.db import Database
-from service.loop.sampling import AuditSampler
+from service.loop.audit_draw import AuditSampler
 from service.worker import Periodic
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from dicom_listener.server import StorageSCP
-from service import cli
-from service.api import health
+from service import cli, supervisor
+from service.api import collectors, health
 from service.config import Settings
 from tests.conftest import REPO
 from tests.deploy.manifests import (
@@ -212,7 +212,7 @@ def listener_drain_seconds(processes: int) -> float:
     one = _default(StorageSCP.stop, "timeout") + 5 + 5
     if processes == 1:
         return one
-    return min(_default(cli._Supervisor.stop, "timeout"), one) + one
+    return min(_default(supervisor.Supervisor.stop, "timeout"), one) + one
 
 
 def test_the_listener_drains_within_its_termination_grace_period(
@@ -442,8 +442,8 @@ def test_the_autoscaler_scales_the_workers(resources: list[Resource]) -> None:
 
 
 def _exported_metrics() -> set[str]:
-    counts = health.DatabaseCounts(items={}, flagged={}, jobs={}, outbox_pending=0, findings={})
-    return {family.name for family in health.DatabaseCollector(counts).collect()}
+    counts = collectors.DatabaseCounts(items={}, flagged={}, jobs={}, findings={})
+    return {family.name for family in collectors.DatabaseCollector(counts).collect()}
 
 
 def test_the_queue_depth_metric_reaches_the_autoscaler(resources: list[Resource]) -> None:

@@ -106,21 +106,6 @@ def edge_bands(pixels: FloatImage, a: Anatomy) -> dict[str, tuple[float, list[in
     return found
 
 
-def lower_dark_asymmetry(pixels: FloatImage, a: Anatomy) -> float:
-    """Lower lung zones: dark share on the image left minus on the image right (the heart
-    fills the image right's lower zone on a correctly displayed PA/AP film)."""
-    r0, c0, r1, c1 = a.body
-    h, w = r1 - r0, c1 - c0
-    rows = slice(int(r0 + h * 0.5), int(r0 + h * 0.8))
-    mid = int(a.midline)
-    left = pixels[rows, max(c0, int(mid - w * 0.3)) : max(c0, int(mid - w * 0.04))]
-    right = pixels[rows, int(mid + w * 0.04) : min(c1, int(mid + w * 0.3))]
-    if not left.size or not right.size:
-        return 0.0
-    t = a.lung_threshold
-    return float((left < t).mean() - (right < t).mean())
-
-
 def bright_spots(pixels: FloatImage, a: Anatomy, radius: int) -> np.ndarray:
     """Pixels over the lung zones far brighter than their surroundings and near the top of
     the grey range: metal, or burned-in text."""

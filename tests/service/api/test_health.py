@@ -79,6 +79,8 @@ def test_metrics_count_what_the_database_holds(
         session.flush()
         session.add(OutboxEntry(observation_id="obs-1", observation_version=1))
         session.add(OutboxEntry(observation_id="obs-1", observation_version=2, status="delivered"))
+        session.add(OutboxEntry(observation_id="obs-1", observation_version=3, status="refused"))
+        session.add(OutboxEntry(observation_id="obs-1", observation_version=4, status="refused"))
     response = httpx.get(f"{base_url}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -91,6 +93,8 @@ def test_metrics_count_what_the_database_holds(
         "radqc_jobs",
         "radqc_jobs_dead_lettered",
         "radqc_outbox_pending",
+        "radqc_outbox",
+        "radqc_queue_due",
         "radqc_findings",
     ):
         assert families[name].type == "gauge", name
@@ -112,6 +116,18 @@ def test_metrics_count_what_the_database_holds(
     assert _value(samples, "radqc_queue_depth") == 5
     assert _value(samples, "radqc_jobs_dead_lettered") == 1
     assert _value(samples, "radqc_outbox_pending") == 1
+    # due now: the two queued QC jobs; the study jobs wait for their studies to settle
+    assert _value(samples, "radqc_queue_due", kind="qc") == 2
+    assert _value(samples, "radqc_queue_due", kind="study") == 0
+    assert _value(samples, "radqc_queue_due", kind="writeback") == 0
+    outbox = {s.labels["status"]: s.value for s in samples["radqc_outbox"]}
+    assert outbox == {
+        "pending": 1,
+        "delivered": 1,
+        "refused": 2,
+        "discarded": 0,
+        "superseded": 0,
+    }
     assert _value(samples, "radqc_findings", code="cxr.exposure") == 2
     assert _value(samples, "radqc_findings", code="report.typo") == 1
     assert _value(samples, "radqc_findings", code="cxr.rotation") == 0

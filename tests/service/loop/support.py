@@ -12,7 +12,7 @@ import numpy as np
 from fhir_adapter.publisher import ObservationPublisher
 from service.components import Components
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn
-from service.loop.sample import CODE_INDEX, CODE_LIST
+from service.loop.audited_sample import CODE_INDEX, CODE_LIST
 from service.models import Finding
 from service.taxonomy import Severity
 from tests.service.api.support import ScriptedEngine, add_report, drain

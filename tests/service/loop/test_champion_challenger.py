@@ -16,6 +16,7 @@ from service.components import Components
 from service.config import Settings
 from service.engines.base import Finding
 from service.errors import InvalidInputError, NotFoundError
+from service.loop.audited_sample import CODE_INDEX, CODE_LIST
 from service.loop.challenger import ConfigurationUnavailable, Outcome
 from service.loop.compare import compare
 from service.loop.configs import CHAMPION, EngineRegistry
@@ -23,7 +24,6 @@ from service.loop.curation import export_curated
 from service.loop.jobs import loop_jobs
 from service.loop.models import EngineConfig, ShadowResult
 from service.loop.replay import curated_item_ids, replay
-from service.loop.sample import CODE_INDEX, CODE_LIST
 from service.loop.shadow import SHADOW, ShadowRunner
 from service.models import Finding as FindingRow
 from service.models import Job, Observation, OutboxEntry

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from service.components import Components
+from service.loop.audited_sample import CODE_INDEX
 from service.loop.drift import DriftMonitor
-from service.loop.sample import CODE_INDEX
 from tests.service.loop.support import REPORT_CODES, audited_reports
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from service.components import Components
 from service.config import Settings
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn, audits_of
+from service.loop.audited_sample import CODE_INDEX, CODE_LIST
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import Audit, AuditFinding, AuditSelection, EvaluationRun
-from service.loop.sample import CODE_INDEX, CODE_LIST
 from service.models import Item
 from tests.conftest import REPO
 from tests.service.api.conftest import AUDITOR, READER, make_app

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from service.loop.audited_sample import CODE_INDEX, CODE_LIST
 from service.loop.compare import compare_on
-from service.loop.sample import CODE_INDEX, CODE_LIST
 from service.loop.stats import paired_f1_differences
 
 CODES = ("report.laterality", "report.typo", "report.omission")

@@ -12,7 +12,7 @@ from service.components import Components
 from service.engines.base import Engine, Finding, ImageInput, QCInput, ReportInput
 from service.engines.rules._findings import text_evidence
 from service.loop.audit import observation_status
-from service.loop.sampling import AuditSampler, SamplingPlan
+from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.pipeline import Pipeline
 from service.taxonomy import Kind, Severity
 from service.worker import Worker, WorkerConfig

@@ -10,7 +10,7 @@ import httpx
 from fhir_adapter.publisher import ObservationPublisher
 from service.config import Settings
 from service.db import Database
-from service.loop.sampling import AuditSampler, SamplingPlan
+from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.taxonomy import Severity
 from tests.service.api.conftest import AUDITOR, make_app, make_components
 from tests.service.api.support import ScriptedEngine, add_report, drain

@@ -6,7 +6,7 @@ import pytest
 
 from service.config import Settings, load_settings
 from service.errors import ConfigurationError
-from service.loop.sampling import SamplingPlan
+from service.loop.audit_draw import SamplingPlan
 
 
 def test_sampling_plan_follows_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from service.loop.sampling import Candidate, SamplingPlan, draw, stratum_of
+from service.loop.audit_draw import Candidate, SamplingPlan, draw, stratum_of
 from service.loop.stats import ratio
 
 PLAN = SamplingPlan()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
-from service.loop.metrics import additional_discovery_rate, detection_rate, evaluate
+from service.loop.scores import additional_discovery_rate, detection_rate, evaluate
 from service.loop.stats import bootstrap_f1, paired_micro_f1_difference, ratio, wilson
 
 CODES = tuple(f"c{i}" for i in range(8))

@@ -13,6 +13,8 @@ Passed items are what recall is estimated from, so they are never starved (issue
 is raised so that at least ``passed_min`` of them are expected in a draw (all of them when there
 are fewer), and a share of the quota (``passed_share``) is kept for them before the flagged
 strata spend it.
+
+(Loading the audited items for evaluation is :mod:`service.loop.audited_sample`.)
 """
 
 from __future__ import annotations
