@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydicom.datadict import tag_for_keyword
-from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from service.engines.base import Evidence, Finding
@@ -99,8 +98,3 @@ def text_evidence(section: str | None, text: str, start: int, end: int) -> Evide
 def words(text: str) -> frozenset[str]:
     """The whitespace-separated words of ``text``: vocabularies written as one string."""
     return frozenset(text.split())
-
-
-def has_element(ds: Dataset, keyword: str) -> bool:
-    tag = tag_for_keyword(keyword)
-    return tag is not None and tag in ds
