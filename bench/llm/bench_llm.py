@@ -108,7 +108,7 @@ def image_cpu(folder: str, max_side: int = 768) -> tuple[int, float, float]:
     from pathlib import Path
 
     from service.engines.llm.redact import redact
-    from service.engines.llm.render import RenderError, load_display, render_png
+    from service.engines.llm.redacted_png import RenderError, load_display, render_png
 
     total = redaction = 0.0
     films = 0

@@ -28,8 +28,8 @@ from service.taxonomy import CODES, codes_for
 from service.ui import dashboard, errors, qc_pages, words
 from service.ui.errors import PageError, parse_date_filter
 from service.ui.evidence import film_size, finding_views, shapes
+from service.ui.film_png import NoPixelData, Window, placeholder_png, render_png
 from service.ui.pages import HERE, page
-from service.ui.render import NoPixelData, Window, placeholder_png, render_png
 from service.ui.session import AUDIT_ROLES, LoginRequired, login_redirect, principal
 from service.ui.worklist import WorklistFilters, item_page, next_pending, progress, worklist
 from service.ui.writeback import writeback_rows

@@ -23,7 +23,7 @@ from service.engines.llm.ask import ask_samples
 from service.engines.llm.client import Completion, LLMClient
 from service.engines.llm.consensus import Support
 from service.engines.llm.merge import Mode, merge
-from service.engines.llm.render import RenderError, render_png
+from service.engines.llm.redacted_png import RenderError, render_png
 from service.phi.known import KnownIdentifiers
 from service.phi.scrub import deidentify
 from service.taxonomy import Kind, Severity, codes_for

@@ -12,7 +12,7 @@ from PIL import Image
 
 from service.config import Settings
 from service.db import Database
-from service.ui.render import NoPixelData, render_png
+from service.ui.film_png import NoPixelData, render_png
 from tests.service.api.conftest import ADMIN, make_app, make_components
 from tests.service.api.support import add_image
 from tests.support.servers import serve_app

@@ -15,9 +15,9 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from service.engines.llm.render import display_array, load_display
+from service.engines.llm.redacted_png import display_array, load_display
 from service.engines.rules.pixels import block_mean, load
-from service.ui.render import Window, render_png
+from service.ui.film_png import Window, render_png
 from tests.service.engines.support import CXR_FILES
 
 FILMS = [

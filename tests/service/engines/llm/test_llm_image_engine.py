@@ -14,7 +14,7 @@ from pydicom import dcmread
 
 from service.engines.llm.client import LLMClient, LLMConfig
 from service.engines.llm.engine import LLMImageEngine, LLMResult
-from service.engines.llm.render import display_array, render_png
+from service.engines.llm.redacted_png import display_array, render_png
 from tests.service.engines.support import image_input
 from tests.support.llm_server import Reply, llm_server
 

@@ -18,7 +18,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 from service.engines.llm.client import LLMClient, LLMConfig
 from service.engines.llm.engine import LLMImageEngine
 from service.engines.llm.redact import detect_text, fixed_zones, rules_text_regions
-from service.engines.llm.render import display_array
+from service.engines.llm.redacted_png import display_array
 from tests.service.engines.support import CXR_FILES, image_input
 from tests.support.llm_server import LLMServer, llm_server
 

@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from service.ui.render import Window, render_png
+from service.ui.film_png import Window, render_png
 
 
 def _grey(png: bytes) -> np.ndarray:
