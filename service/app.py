@@ -35,7 +35,7 @@ from service.llm_stage import build_stage
 from service.loop.audit import AuditService, observation_status
 from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.loop.champion import LiveEngines
-from service.loop.configs import record_at_startup
+from service.loop.engine_configs import record_at_startup
 from service.loop.evaluation import EvaluationService
 from service.loop.jobs import LoopJobs, loop_jobs
 from service.pipeline import Pipeline

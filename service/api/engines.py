@@ -30,7 +30,7 @@ from service.components import Components
 from service.errors import NotFoundError
 from service.loop.canary import canary_summary
 from service.loop.compare import compare
-from service.loop.configs import EngineRegistry, settings_fingerprint
+from service.loop.engine_configs import EngineRegistry, settings_fingerprint
 from service.loop.models import EngineConfig, ShadowResult
 
 router = APIRouter(route_class=JSONBodyRoute)

@@ -25,7 +25,7 @@ from sqlalchemy import Integer, cast, func, select
 from service import metrics, queue
 from service.db import Database
 from service.engines.base import ReportInput
-from service.loop.configs import EngineRegistry
+from service.loop.engine_configs import EngineRegistry
 from service.loop.models import CanaryResult
 from service.loop.shadow import ShadowRunner
 from service.loop.stats import wilson

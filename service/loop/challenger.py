@@ -33,7 +33,7 @@ from service.engines.rules import (
 )
 from service.errors import EngineError
 from service.llm_stage import LLMStage, build_stage
-from service.loop.configs import (
+from service.loop.engine_configs import (
     EngineParams,
     LLMParams,
     RulesParams,

@@ -34,7 +34,7 @@ from service.db import Database
 from service.engines.base import Engine, StudyEngine
 from service.llm_stage import LLMStage
 from service.loop.challenger import configured_rules, llm_kinds_of, llm_stage
-from service.loop.configs import EngineParams, EngineRegistry, settings_fingerprint
+from service.loop.engine_configs import EngineParams, EngineRegistry, settings_fingerprint
 from service.loop.models import EngineConfig
 from service.pipeline import Pipeline
 from service.worker import Periodic

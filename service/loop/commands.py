@@ -36,7 +36,7 @@ def cli_user(given: str | None) -> str:
 
 def cmd_engines(settings: Settings, _args: argparse.Namespace) -> int:
     """List the configurations; the one the settings describe is recorded first (idempotent)."""
-    from service.loop.configs import EngineRegistry
+    from service.loop.engine_configs import EngineRegistry
 
     db = _db(settings)
     try:
@@ -68,7 +68,7 @@ def _parameters(value: str) -> dict[str, Any]:
 
 def cmd_challenger(settings: Settings, args: argparse.Namespace) -> int:
     """Register a challenger from JSON parameters (or @file); same parameters, same version."""
-    from service.loop.configs import EngineRegistry
+    from service.loop.engine_configs import EngineRegistry
 
     db = _db(settings)
     try:
@@ -114,7 +114,7 @@ def cmd_compare(settings: Settings, args: argparse.Namespace) -> int:
     """Champion against challenger on the same audited items, with paired intervals."""
     from service.errors import NotFoundError
     from service.loop.compare import compare
-    from service.loop.configs import EngineRegistry
+    from service.loop.engine_configs import EngineRegistry
     from service.loop.table import render_comparison
 
     db = _db(settings)
@@ -138,7 +138,7 @@ def cmd_compare(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_promote(settings: Settings, args: argparse.Namespace) -> int:
     """Make a configuration the champion; recorded in the promotion trail. Running workers
     switch to its engines within ``RADQC_ENGINE_REFRESH_SECONDS``."""
-    from service.loop.configs import EngineRegistry
+    from service.loop.engine_configs import EngineRegistry
 
     db = _db(settings)
     try:

@@ -33,7 +33,7 @@ from service.loop.audited_sample import (
     SampleQuery,
     load_sample,
 )
-from service.loop.configs import CHAMPION, RETIRED, EngineRegistry
+from service.loop.engine_configs import CHAMPION, RETIRED, EngineRegistry
 from service.loop.evaluation import json_safe
 from service.loop.models import EngineConfig, ShadowResult
 from service.loop.scores import evaluate

@@ -119,7 +119,7 @@ class EvaluationRun(Base):
 class EngineConfig(Base):
     """A versioned engine configuration: what a champion or a challenger runs.
 
-    ``parameters`` is the whole configuration (see :mod:`service.loop.configs`); the columns
+    ``parameters`` is the whole configuration (see :mod:`service.loop.engine_configs`); the columns
     beside it repeat its headline values so they can be listed and filtered. ``fingerprint`` is
     the hash of the canonical parameters: recording the same parameters under the same name
     again returns the stored version instead of making a new one.

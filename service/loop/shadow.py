@@ -25,7 +25,7 @@ from service.config import Settings
 from service.db import Database
 from service.engines.base import Finding
 from service.loop.challenger import ConfiguredEngine, Outcome
-from service.loop.configs import CHALLENGER, EngineParams, EngineRegistry
+from service.loop.engine_configs import CHALLENGER, EngineParams, EngineRegistry
 from service.loop.models import EngineConfig, ShadowResult
 from service.models import Item, utcnow
 from service.pipeline import Pipeline

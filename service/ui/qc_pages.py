@@ -21,7 +21,7 @@ from service.errors import InvalidInputError, NotFoundError
 from service.loop.audited_sample import CODE_LIST, SampleQuery, load_sample
 from service.loop.canary import canary_summary
 from service.loop.compare import compare
-from service.loop.configs import EngineRegistry, settings_fingerprint
+from service.loop.engine_configs import EngineRegistry, settings_fingerprint
 from service.loop.models import EvaluationRun
 from service.loop.stats import Estimate, ratio
 from service.models import utcnow

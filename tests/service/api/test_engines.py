@@ -9,7 +9,7 @@ from service.components import Components
 from service.engines.base import Finding
 from service.loop.audited_sample import CODE_LIST
 from service.loop.challenger import Outcome
-from service.loop.configs import EngineRegistry
+from service.loop.engine_configs import EngineRegistry
 from service.loop.shadow import ShadowRunner
 from service.pipeline import NullPublisher, Pipeline
 from service.taxonomy import Severity

@@ -14,7 +14,7 @@ from service import queue
 from service.components import Components
 from service.config import Settings
 from service.loop.canary import INJECTORS, CanaryRunner, canary_summary, inject
-from service.loop.configs import EngineRegistry
+from service.loop.engine_configs import EngineRegistry
 from service.loop.jobs import loop_jobs
 from service.loop.models import AuditSelection, CanaryResult, ShadowResult
 from service.loop.schedule import AUDIT_SAMPLE, sampling_task

@@ -19,8 +19,8 @@ from service.errors import InvalidInputError, NotFoundError
 from service.loop.audited_sample import CODE_INDEX, CODE_LIST
 from service.loop.challenger import ConfigurationUnavailable, Outcome
 from service.loop.compare import compare
-from service.loop.configs import CHAMPION, EngineRegistry
 from service.loop.curation import export_curated
+from service.loop.engine_configs import CHAMPION, EngineRegistry
 from service.loop.jobs import loop_jobs
 from service.loop.models import EngineConfig, ShadowResult
 from service.loop.replay import curated_item_ids, replay

@@ -13,7 +13,7 @@ import pytest
 from service.components import Components
 from service.config import Settings
 from service.errors import InvalidInputError
-from service.loop.configs import (
+from service.loop.engine_configs import (
     EngineParams,
     EngineRegistry,
     LLMParams,

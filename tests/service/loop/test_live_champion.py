@@ -24,7 +24,7 @@ from service.engines.base import Finding, StudyInput
 from service.engines.rules import RULES_VERSION
 from service.errors import InvalidInputError
 from service.loop.challenger import ConfiguredRules
-from service.loop.configs import (
+from service.loop.engine_configs import (
     CHAMPION,
     RETIRED,
     EngineRegistry,

@@ -18,7 +18,7 @@ from service.engines.base import Finding, QCInput
 from service.engines.rules._findings import tag_evidence, text_evidence
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn
 from service.loop.audit_draw import AuditSampler, SamplingPlan
-from service.loop.configs import EngineRegistry, default_rules, record_at_startup
+from service.loop.engine_configs import EngineRegistry, default_rules, record_at_startup
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import CanaryResult, ShadowResult
 from service.models import Finding as FindingRow
