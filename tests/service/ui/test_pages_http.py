@@ -13,9 +13,13 @@ import pytest
 from sqlalchemy import select, update
 
 from service.components import Components
+from service.engines.base import Finding
+from service.findings import replace_findings
 from service.loop.models import AuditSelection, EvaluationRun
 from service.models import Item, Observation, OutboxEntry
+from service.taxonomy import Severity
 from tests.service.api.conftest import ADMIN, AUDITOR, READER, make_app
+from tests.service.api.support import add_report
 from tests.support.servers import serve_app
 
 NAV = '<nav aria-label="Pages">'
@@ -276,3 +280,43 @@ def test_items_received_long_ago_are_counted_by_week(
     assert "<title>Left/right confusion, 2024-01-01: 1</title>" in page  # that week's Monday
     assert "<title>Exposure, 2024-01-08: 1</title>" in page
     assert "<title>Anatomy cut off, 2024-01-15: 1</title>" in page
+
+
+def test_two_problems_of_one_code_are_two_findings_on_the_page(
+    ui: httpx.Client, pages_comps: Components
+) -> None:
+    """Issue 15 item 6: each problem is its own finding with its own verdict and an accessible
+    name of its own (code and message), not one Confirm/Reject for both."""
+    text = "FINDINGS: Lft lung clear. Rt lung clear.\nIMPRESSION: normal."
+    item_id = add_report(pages_comps, "pg-two-problems", text=text)
+    found = [
+        Finding(
+            "report.typo",
+            Severity.MINOR,
+            f"“{word}” looks misspelt.",
+            [evidence],
+            0.7,
+            "rules",
+            "t",
+        )
+        for word, evidence in (
+            ("Lft", {"section": "findings", "start": 10, "end": 13, "quote": "Lft"}),
+            ("Rt", {"section": "findings", "start": 26, "end": 28, "quote": "Rt"}),
+        )
+    ]
+    with pages_comps.db.transaction() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        replace_findings(session, item, "rules", "item", found)
+    page = ui.get(f"/ui/items/{item_id}").text
+    rows = re.findall(
+        r'<li class="finding[^"]*"[^>]*data-finding="(\d+)"[^>]*'
+        r'aria-labelledby="f-title-(\d+) f-msg-(\d+)"',
+        page,
+    )
+    assert len(rows) == 2 and len({r[0] for r in rows}) == 2
+    assert all(a == b == c for a, b, c in rows)
+    for finding_id, _, _ in rows:
+        assert f'id="f-msg-{finding_id}"' in page
+        assert f'for="reason-{finding_id}"' in page  # a verdict of its own
+    assert "“Lft” looks misspelt." in page and "“Rt” looks misspelt." in page
