@@ -1,9 +1,10 @@
 """Event handlers: every C-STORE ends in a named status, never in an exception, and every
 association that is rejected or aborted is logged with its peer and the reason (never patient data).
 
-Runs on the association's thread, so a C-STORE does only what the acknowledgement needs: parse the
-identifiers, check the dataset is whole, write the file, commit the row and job. QC happens later,
-in the workers.
+Runs on the association's thread, so a C-STORE does only what the acknowledgement needs: hand the
+dataset to the core's :meth:`~service.dicom_receive.DicomReceiver.receive` (identifiers, checks,
+durable file, row and job) and turn its receipt into a DIMSE status. QC happens later, in the
+workers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from io import BytesIO
 from typing import Final, cast
 
 from pydicom.dataset import Dataset
@@ -21,11 +21,8 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.events import Event
 from pynetdicom.pdu_primitives import A_ABORT, A_P_ABORT
 
-from dicom_listener.framing import check_framing
-from dicom_listener.identifiers import Identifiers, parse_identifiers
-from dicom_listener.receiver import InstanceReceiver
 from service import metrics
-from service.errors import InvalidInputError, StorageError
+from service.dicom_receive import DicomReceiver, Envelope, Receipt, Rejection
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +31,17 @@ OUT_OF_RESOURCES: Final = 0xA700  # the file or its row could not be stored: ret
 DATASET_DOES_NOT_MATCH_SOP_CLASS: Final = 0xA900
 CANNOT_UNDERSTAND: Final = 0xC210  # undecodable dataset, missing or malformed UIDs
 UNEXPECTED_FAILURE: Final = 0xC211  # a defect in radqc; the same code pynetdicom uses
+
+# The core's reasons as C-STORE statuses. A SOP class or transfer syntax radqc does not take
+# never reaches a C-STORE (refused at negotiation); should one, it cannot be understood here.
+STATUS_FOR: Final[dict[Rejection, int]] = {
+    Rejection.MALFORMED: CANNOT_UNDERSTAND,
+    Rejection.SOP_MISMATCH: DATASET_DOES_NOT_MATCH_SOP_CLASS,
+    Rejection.STUDY_MISMATCH: DATASET_DOES_NOT_MATCH_SOP_CLASS,
+    Rejection.SOP_CLASS_NOT_SUPPORTED: DATASET_DOES_NOT_MATCH_SOP_CLASS,
+    Rejection.TRANSFER_SYNTAX_NOT_SUPPORTED: CANNOT_UNDERSTAND,
+    Rejection.OUT_OF_RESOURCES: OUT_OF_RESOURCES,
+}
 
 _SOURCE: Final = "dicom"
 _ERROR_COMMENT_MAX: Final = 64  # VR LO
@@ -90,20 +98,7 @@ def _refuse(code: int, reason: str, message: str, who: str, sop_instance_uid: st
     return _status(code, message)
 
 
-def _mismatch(ids: Identifiers, request: C_STORE, abstract_syntax: str) -> str | None:
-    """Why the dataset does not belong to the request's context, or None when it does."""
-    affected_class = str(request.AffectedSOPClassUID or "")
-    affected_instance = str(request.AffectedSOPInstanceUID or "")
-    if affected_class != abstract_syntax:
-        return "AffectedSOPClassUID differs from the presentation context"
-    if ids.sop_class_uid != abstract_syntax:
-        return "SOPClassUID differs from the presentation context"
-    if ids.sop_instance_uid != affected_instance:
-        return "SOPInstanceUID differs from AffectedSOPInstanceUID"
-    return None
-
-
-def handle_store(event: Event, receiver: InstanceReceiver) -> Dataset:
+def handle_store(event: Event, receiver: DicomReceiver) -> Dataset:
     """EVT_C_STORE: store the dataset as received and commit its job, then answer."""
     started = time.perf_counter()
     request = cast(C_STORE, event.request)
@@ -117,59 +112,50 @@ def handle_store(event: Event, receiver: InstanceReceiver) -> Dataset:
         return _status(UNEXPECTED_FAILURE, "internal error")
 
 
-def _checked(event: Event, request: C_STORE, who: str, affected: str) -> Identifiers | Dataset:
-    """The dataset's identifiers when it can be stored, else the refusal to answer with."""
-    abstract_syntax = str(event.context.abstract_syntax)
-    transfer_syntax = str(event.context.transfer_syntax)
-    stream = request.DataSet
-    if stream is None:
-        return _refuse(CANNOT_UNDERSTAND, "malformed", "no dataset", who, affected)
-    try:
-        ids = parse_identifiers(stream, transfer_syntax)
-    except InvalidInputError as exc:
-        return _refuse(CANNOT_UNDERSTAND, "malformed", str(exc), who, affected)
-    mismatch = _mismatch(ids, request, abstract_syntax)
-    if mismatch is not None:
-        return _refuse(DATASET_DOES_NOT_MATCH_SOP_CLASS, "sop_mismatch", mismatch, who, affected)
-    try:  # whole: a dataset cut short would be stored, acknowledged and fail in a worker
-        check_framing(stream, transfer_syntax)
-    except InvalidInputError as exc:
-        return _refuse(CANNOT_UNDERSTAND, "malformed", str(exc), who, affected)
-    return ids
-
-
 def _store(
     event: Event,
-    receiver: InstanceReceiver,
+    receiver: DicomReceiver,
     request: C_STORE,
     who: str,
     affected: str,
     started: float,
 ) -> Dataset:
-    ids = _checked(event, request, who, affected)
-    if isinstance(ids, Dataset):
-        return ids
-    transfer_syntax = str(event.context.transfer_syntax)
-    stream = cast(BytesIO, request.DataSet)  # the dataset bytes exactly as received
-    try:
-        with stream.getbuffer() as dataset:  # a view, not a copy
-            result = receiver.receive(dataset, ids, transfer_syntax, event.assoc.requestor.ae_title)
-    except StorageError as exc:
-        return _refuse(OUT_OF_RESOURCES, "out_of_resources", str(exc), who, affected)
-    elapsed = time.perf_counter() - started
+    abstract_syntax = str(event.context.abstract_syntax)
+    stream = request.DataSet  # the dataset bytes exactly as received
+    if stream is None:
+        return _refuse(CANNOT_UNDERSTAND, "malformed", "no dataset", who, affected)
+    if str(request.AffectedSOPClassUID or "") != abstract_syntax:  # DIMSE's own consistency
+        message = "AffectedSOPClassUID differs from the presentation context"
+        return _refuse(DATASET_DOES_NOT_MATCH_SOP_CLASS, "sop_mismatch", message, who, affected)
+    # What the request and its presentation context announce; the core checks the dataset.
+    envelope = Envelope(sop_class_uid=abstract_syntax, sop_instance_uid=affected)
+    with stream.getbuffer() as dataset:  # a view, not a copy
+        receipt = receiver.receive(
+            dataset,
+            str(event.context.transfer_syntax),
+            envelope=envelope,
+            sender=event.assoc.requestor.ae_title,
+        )
+    if receipt.reason is not None:
+        code = STATUS_FOR[receipt.reason]
+        return _refuse(code, receipt.reason.value, receipt.message, who, affected)
+    _log_stored(receipt, who, time.perf_counter() - started)
+    return _status(SUCCESS)
+
+
+def _log_stored(receipt: Receipt, who: str, elapsed: float) -> None:
     metrics.STORE_SECONDS.labels(source=_SOURCE).observe(elapsed)
-    metrics.RECEIVED.labels(source=_SOURCE, outcome=result.outcome.value).inc()
+    metrics.RECEIVED.labels(source=_SOURCE, outcome=receipt.outcome.value).inc()
     logger.info(
-        "C-STORE %s from %s sop=%s study=%s item=%d version=%d in %.0f ms",
-        result.outcome.value,
+        "C-STORE %s from %s sop=%s study=%s item=%s version=%s in %.0f ms",
+        receipt.outcome.value,
         who,
-        ids.sop_instance_uid,
-        ids.study_instance_uid,
-        result.item_id,
-        result.version,
+        receipt.sop_instance_uid,
+        receipt.ids.study_instance_uid if receipt.ids else None,
+        receipt.item_id,
+        receipt.version,
         elapsed * 1000,
     )
-    return _status(SUCCESS)
 
 
 def handle_echo(event: Event) -> int:

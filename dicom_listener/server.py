@@ -24,9 +24,9 @@ from pynetdicom.transport import ThreadedAssociationServer
 from dicom_listener import handlers
 from dicom_listener.contexts import add_supported_contexts
 from dicom_listener.guard import ConnectionLimits, GuardedAssociationServer
-from dicom_listener.receiver import InstanceReceiver
 from service.config import Settings
 from service.db import Database
+from service.dicom_receive import DicomReceiver
 from service.errors import RadqcError
 from service.ingest import QueueOptions
 from service.storage import FileStore
@@ -44,7 +44,7 @@ class StorageSCP:
     ) -> None:
         self._settings = settings
         self._files = files
-        self._receiver = InstanceReceiver(db, files, options)
+        self._receiver = DicomReceiver(db, files, options)
         self._ae = self._build_ae(settings)
         self._server: ThreadedAssociationServer | None = None
         self._port: int | None = None

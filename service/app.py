@@ -1,7 +1,7 @@
 """The composition root: the one place that wires the adapters into the core.
 
 ``build_components`` creates the long-lived objects once per process; ``build_api`` assembles the
-HTTP application (REST, FHIR); ``build_worker`` the job worker with its handlers;
+HTTP application (REST, FHIR, DICOMweb); ``build_worker`` the job worker with its handlers;
 ``build_listener`` the DICOM Storage SCP.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from dicom_listener.dicomweb import app as dicomweb
 from dicom_listener.server import StorageSCP
 from fhir_adapter import routes_observations, routes_reports
 from fhir_adapter.outcome import error_response as fhir_error_response
@@ -73,7 +74,9 @@ def _publisher(settings: Settings) -> ObservationPublisher:
     """Observations whose status follows the auditors' verdicts (preliminary, final,
     cancelled), written back when a hospital FHIR server is configured."""
     return ObservationPublisher(
-        writeback_enabled=bool(settings.fhir_writeback_url), status_of=observation_status
+        writeback_enabled=bool(settings.fhir_writeback_url),
+        status_of=observation_status,
+        files=FileStore(settings.dicom_dir),  # an image's study time is read from its file
     )
 
 
@@ -107,6 +110,7 @@ def build_api(components: Components) -> FastAPI:
     app.state.sampler = AuditSampler(components.db, SamplingPlan.from_settings(components.settings))
     install_error_handlers(app, _RENDERERS)
     install_request_guards(app, components.settings.max_body_bytes, _RENDERERS)
+    dicomweb.mount(app, components)  # /dicomweb: STOW-RS and QIDO-RS, with their own body limit
     app.add_middleware(SecurityHeaders, per_prefix={"/ui": ui.PAGE_HEADERS})  # outermost
     app.include_router(health.router, tags=["health"])
     app.include_router(items.router, prefix="/api/v1", tags=["items"])

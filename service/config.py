@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # DICOMweb STOW-RS bodies (several images of ~10 MB each): streamed to a temporary file under
+    # the data folder, never held in memory; larger bodies get 413.
+    dicomweb_max_body_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
 
     dicom_host: str = "127.0.0.1"
     dicom_port: int = Field(11112, ge=0, le=65535)

@@ -141,3 +141,32 @@ def test_the_check_finds_a_cycle() -> None:
     assert cycles(graph) == [["a", "b", "c"]]
     nested: Graph = {"p.x.one": {"p.y"}, "p.y": {"p.x.two"}, "p.x.two": set()}
     assert cycles(package_graph(nested, "p")) == [["p.x", "p.y"]]
+
+
+# The composition root: the only core modules that may import an adapter (DESIGN §3).
+COMPOSITION_ROOT = frozenset({"service.app", "service.cli"})
+ADAPTERS = ("dicom_listener", "fhir_adapter")
+
+
+def test_the_core_imports_no_adapter() -> None:
+    offenders = sorted(
+        f"{source} -> {target}"
+        for source, targets in module_graph().items()
+        if source.split(".")[0] == "service" and source not in COMPOSITION_ROOT
+        for target in targets
+        if target.split(".")[0] in ADAPTERS
+    )
+    assert offenders == []
+
+
+def test_receiving_dicom_knows_no_wire() -> None:
+    """What every image protocol shares (issue 12) imports neither DIMSE nor HTTP libraries."""
+    wires = {"pynetdicom", "fastapi", "starlette", "httpx", "uvicorn"}
+    found = set()
+    for path in (REPO / "service" / "dicom_receive").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    assert found & wires == set()

@@ -24,7 +24,7 @@ from pynetdicom.sop_class import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from dicom_listener.receiver import file_header
+from service.dicom_receive.part10 import file_header
 
 
 def main() -> int:

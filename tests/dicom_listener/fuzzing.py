@@ -27,7 +27,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import data_element_generator
 from pydicom.filewriter import write_dataset
 
-from dicom_listener.receiver import file_header
+from service.dicom_receive.part10 import file_header
 
 DX = "1.2.840.10008.5.1.4.1.1.1.1"
 SC = "1.2.840.10008.5.1.4.1.1.7"

@@ -24,9 +24,9 @@ from dicom_listener.handlers import (
     OUT_OF_RESOURCES,
     SUCCESS,
 )
-from dicom_listener.receiver import IMPLEMENTATION_CLASS_UID
 from service.config import Settings
 from service.db import Database
+from service.dicom_receive.part10 import IMPLEMENTATION_CLASS_UID
 from service.storage import FileStore
 from tests.dicom_listener.conftest import (
     DbState,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dicom_listener import framing
-from dicom_listener.contexts import DEFLATED, IMPLICIT_VR
-from dicom_listener.framing import check_framing
-from dicom_listener.identifiers import parse_identifiers
+from service.dicom_receive import framing
+from service.dicom_receive.accepted import DEFLATED, IMPLICIT_VR
+from service.dicom_receive.framing import check_framing
+from service.dicom_receive.identifiers import parse_identifiers
 from service.errors import InvalidInputError
 from tests.dicom_listener.conftest import has_file_meta, part_ten
 from tests.dicom_listener.fuzzing import JPEG, load_bases

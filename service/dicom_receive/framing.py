@@ -1,11 +1,11 @@
 """Is a received dataset whole? Every top-level element must end inside it, and the last one at
 its very end.
 
-:func:`~dicom_listener.identifiers.parse_identifiers` stops reading at (0020,1208), so a dataset cut
-short in its pixel data, or one whose pixel data claims more bytes than were sent, would be stored
-and acknowledged, and only fail later in a worker, when the sender no longer has a chance to send
-it again. This walk reads element headers only: values longer than a few hundred bytes are skipped
-with a seek, so a 10 MB image costs well under a millisecond.
+:func:`~service.dicom_receive.identifiers.parse_identifiers` stops reading at (0020,1208), so a
+dataset cut short in its pixel data, or one whose pixel data claims more bytes than were sent,
+would be stored and acknowledged, and only fail later in a worker, when the sender no longer has a
+chance to send it again. This walk reads element headers only: values longer than a few hundred
+bytes are skipped with a seek, so a 10 MB image costs well under a millisecond.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import BinaryIO, Final
 from pydicom.dataelem import RawDataElement
 from pydicom.filereader import data_element_generator
 
-from dicom_listener.contexts import DEFLATED, IMPLICIT_VR
+from service.dicom_receive.accepted import DEFLATED, IMPLICIT_VR
 from service.errors import InvalidInputError
 
 _DEFER_BYTES: Final = 256  # values longer than this are skipped, not read

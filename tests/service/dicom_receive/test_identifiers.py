@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from dicom_listener.contexts import DEFLATED, IMPLICIT_VR
-from dicom_listener.identifiers import parse_identifiers
+from service.dicom_receive.accepted import DEFLATED, IMPLICIT_VR
+from service.dicom_receive.identifiers import parse_identifiers
 from service.errors import InvalidInputError
 from tests.dicom_listener.conftest import cxr_files, has_file_meta, part_ten
 from tests.dicom_listener.samples import CR, encoded, header_dataset, set_raw

@@ -20,8 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.tag import BaseTag
 
-from dicom_listener.contexts import DEFLATED, IMPLICIT_VR
-from dicom_listener.framing import inflated
+from service.dicom_receive.accepted import DEFLATED, IMPLICIT_VR
+from service.dicom_receive.framing import inflated
 from service.errors import InvalidInputError
 
 logger = logging.getLogger(__name__)
@@ -100,9 +100,14 @@ def _uid(header: Dataset, tag: int, *, required: bool) -> str | None:
         if required:
             raise InvalidInputError(f"{name} is missing", location=name)
         return None
-    if len(text) > _UID_MAX or not _UID.fullmatch(text):
+    if not is_uid(text):
         raise InvalidInputError(f"{name} is not a valid UID", location=name)
     return text
+
+
+def is_uid(text: str) -> bool:
+    """Whether ``text`` is a UID as radqc accepts one in a received dataset."""
+    return len(text) <= _UID_MAX and _UID.fullmatch(text) is not None
 
 
 def _encodings(header: Dataset) -> list[str]:
