@@ -1,9 +1,24 @@
 """The one place that builds FHIR R4 Observation resources from radqc's findings (DESIGN §5).
 
 Each item gets one Observation per finding and one ``qc.summary``. Ids are deterministic (a hash
-of the item's natural key and the finding's engine, code, scope and problem key), so a write-back
-repeated after a crash overwrites instead of duplicating. Resources are plain dicts of FHIR JSON;
-they carry no ``meta``: the version and time they were stored are added when they are read.
+of the item's natural key, with its version, and the finding's engine, code, scope and problem
+key), so a write-back repeated after a crash overwrites instead of duplicating. Resources are
+plain dicts of FHIR JSON; they carry no ``meta``: the version and time they were stored are added
+when they are read.
+
+What every Observation says (issue 11):
+
+- ``focus``: what was checked (the DiagnosticReport version, or the ImagingStudy by its Study
+  Instance UID), the same reference as ``derivedFrom``; ``subject`` stays the patient.
+- ``effectiveDateTime``: when the source was made, the study or report time
+  (:mod:`fhir_adapter.effective`); ``issued``: when radqc checked it. Without a source time,
+  ``effective`` falls back to the QC time.
+- A finding: ``valueCodeableConcept`` SNOMED CT 52101004 "Present" (the problem is present) and
+  ``interpretation`` v3 ``A`` (abnormal), whatever its severity (a QC error is never a critical
+  clinical result, so never ``AA``); severity and confidence stay components.
+- The ``qc.summary``: ``valueCodeableConcept`` ``pass``/``fail`` and ``interpretation`` ``N``
+  (normal) / ``A`` (abnormal).
+- ``status``: see :mod:`fhir_adapter.lifecycle`.
 """
 
 from __future__ import annotations
@@ -16,6 +31,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydicom.dataset import Dataset
+
+from fhir_adapter.effective import dicom_effective, report_effective
+from fhir_adapter.effective import fhir_instant as fhir_instant  # its former home: re-exported
 from service import canonical
 from service.models import Finding, Item, utcnow
 from service.taxonomy import CODE_SYSTEM, SUMMARY_CODE, Severity, display
@@ -29,11 +48,17 @@ SOP_INSTANCE_EXTENSION = "https://radqc.org/fhir/StructureDefinition/sop-instanc
 PATIENT_ID_SYSTEM = "urn:radqc:dicom-patient-id"
 DICOM_UID_SYSTEM = "urn:dicom:uid"
 UCUM = "http://unitsofmeasure.org"
+SNOMED = "http://snomed.info/sct"
+INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
-Status = Literal["preliminary", "final", "cancelled"]
+Status = Literal["preliminary", "final", "cancelled", "entered-in-error"]
 PRELIMINARY: Status = "preliminary"
 FINAL: Status = "final"
 CANCELLED: Status = "cancelled"
+ENTERED_IN_ERROR: Status = "entered-in-error"
+CURRENT_STATUSES: frozenset[str] = frozenset({PRELIMINARY, FINAL})
+"""An Observation with one of these statuses is current: ``status=preliminary,final``."""
+TERMINAL_STATUSES: frozenset[str] = frozenset({CANCELLED, ENTERED_IN_ERROR})
 
 TIME_ELEMENTS = ("effectiveDateTime", "issued")
 
@@ -41,6 +66,9 @@ _ID_PREFIX = "rqc-"
 _ID_HEX_CHARS = 40  # 160 bits of SHA-256: "rqc-" + 40 = 44 characters, within FHIR's 64
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _QUOTE_KEYS = ("quote", "text")  # the quoted report text of a text span
+_PRESENT = ("52101004", "Present")
+_ABNORMAL = ("A", "Abnormal")
+_NORMAL = ("N", "Normal")
 _SEVERITY_DISPLAY = {
     Severity.CRITICAL: "Critical",
     Severity.MAJOR: "Major",
@@ -90,7 +118,8 @@ class ItemContext:
 
     ``subject_key`` and ``derived_from_key`` are what radqc's search API matches: a reference
     (``Patient/p1``, ``DiagnosticReport/r1/_history/2``) or, for logical references by
-    identifier, ``system|value``.
+    identifier, ``system|value``. ``effective``: the source's time (a FHIR dateTime), ``None``
+    when it has none; ``processed_at``: the QC time.
     """
 
     item_id: int
@@ -101,15 +130,18 @@ class ItemContext:
     derived_from_key: str | None
     extensions: tuple[dict[str, Any], ...]
     processed_at: dt.datetime | None
+    effective: str | None = None
 
 
-def item_context(item: Item) -> ItemContext:
+def item_context(item: Item, header: Dataset | None = None) -> ItemContext:
+    """What the item's Observations share; ``header``: an image's DICOM header, for its study
+    time (without it an image's ``effective`` is the QC time)."""
     if item.kind == "image":
-        return _image_context(item)
+        return _image_context(item, header)
     return _report_context(item)
 
 
-def _image_context(item: Item) -> ItemContext:
+def _image_context(item: Item, header: Dataset | None) -> ItemContext:
     instance = item.instance
     assert instance is not None
     subject = subject_key = None
@@ -136,6 +168,7 @@ def _image_context(item: Item) -> ItemContext:
         derived_from_key=derived_key,
         extensions=(_sop_extension(instance.sop_instance_uid),),
         processed_at=item.processed_at,
+        effective=dicom_effective(header) if header is not None else None,
     )
 
 
@@ -145,6 +178,7 @@ def _report_context(item: Item) -> ItemContext:
     if reference is not None and (not reference.strip() or reference.startswith("#")):
         reference = None  # a reference into the report's contained resources means nothing here
     derived_key = f"DiagnosticReport/{item.report_id}/_history/{item.report_version}"
+    resource = _json_object(version.resource_json) if version is not None else {}
     return ItemContext(
         item_id=item.id,
         key=item_key(item),
@@ -154,7 +188,16 @@ def _report_context(item: Item) -> ItemContext:
         derived_from_key=derived_key,
         extensions=(),
         processed_at=item.processed_at,
+        effective=report_effective(resource),
     )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _sop_extension(sop_instance_uid: str) -> dict[str, Any]:
@@ -176,6 +219,8 @@ def build_finding_observation(
     when = fhir_instant(context.processed_at or finding.created_at or now or utcnow())
     severity = Severity(finding.severity)
     resource = _common(context, _finding_id(context, finding), finding.code, status, when)
+    resource["valueCodeableConcept"] = _concept(SNOMED, *_PRESENT)
+    resource["interpretation"] = [_concept(INTERPRETATION_SYSTEM, *_ABNORMAL)]
     resource["component"] = [
         {
             "code": _concept(COMPONENT_SYSTEM, "severity", "Severity"),
@@ -220,8 +265,11 @@ def build_summary_observation(
     resource = _common(context, summary_observation_id(context.key), SUMMARY_CODE, status, when)
     # ``failed`` is the item's ``flagged``: findings below RADQC_FLAG_MIN_CONFIDENCE are members
     # of the summary but do not make it fail. Without it, any finding fails it.
-    result = "fail" if (bool(findings) if failed is None else failed) else "pass"
+    fails = bool(findings) if failed is None else failed
+    result = "fail" if fails else "pass"
     resource["valueCodeableConcept"] = _concept(RESULT_SYSTEM, result, result.capitalize())
+    interpretation = _ABNORMAL if fails else _NORMAL
+    resource["interpretation"] = [_concept(INTERPRETATION_SYSTEM, *interpretation)]
     if findings:
         resource["hasMember"] = [
             {"reference": f"Observation/{_finding_id(context, f)}"} for f in findings
@@ -240,7 +288,9 @@ def _common(
     resource["code"] = _concept(CODE_SYSTEM, code, display(code))
     if context.subject is not None:
         resource["subject"] = context.subject
-    resource["effectiveDateTime"] = when
+    if context.derived_from is not None:
+        resource["focus"] = [dict(context.derived_from)]
+    resource["effectiveDateTime"] = context.effective or when
     resource["issued"] = when
     if context.derived_from is not None:
         resource["derivedFrom"] = [context.derived_from]
@@ -252,10 +302,15 @@ def _concept(system: str, code: str, text: str) -> dict[str, Any]:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def with_status(resource: Mapping[str, Any], status: Status) -> dict[str, Any]:
-    """A copy of ``resource`` with another status (an auditor's verdict, a finding gone)."""
+def with_status(
+    resource: Mapping[str, Any], status: Status, note: str | None = None
+) -> dict[str, Any]:
+    """A copy of ``resource`` with another status (an auditor's verdict, a finding gone, a
+    source superseded) and, when given, one more ``note`` saying why."""
     changed = json.loads(json.dumps(resource))
     changed["status"] = status
+    if note is not None:
+        changed["note"] = [*changed.get("note", []), {"text": note}]
     return dict(changed)
 
 
@@ -276,13 +331,6 @@ def content_hash(resource: Mapping[str, Any]) -> str:
 
 def to_json(resource: Mapping[str, Any]) -> str:
     return json.dumps(resource, separators=(",", ":"), ensure_ascii=False)
-
-
-def fhir_instant(moment: dt.datetime) -> str:
-    """A FHIR instant in UTC with millisecond precision: ``2024-05-01T10:20:30.123Z``."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given for a FHIR instant")
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def render_evidence(evidence: Iterable[Mapping[str, Any]]) -> str:

@@ -3,6 +3,11 @@
 :class:`ObservationPublisher` is the pipeline's :class:`service.pipeline.Publisher`. It runs in the
 worker's transaction, after the item's findings were stored, so the findings, the Observations,
 the outbox entries and the write-back jobs are committed together or not at all.
+
+It also keeps the lifecycle of :mod:`fhir_adapter.lifecycle`: publishing a newer version of a
+report or image retires the still-current Observations of its older versions (``cancelled``, or
+``entered-in-error`` when the report was withdrawn), each as one new version written back once;
+publishing an older version after a newer one stores its Observations retired.
 """
 
 from __future__ import annotations
@@ -13,12 +18,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydicom.dataset import Dataset
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fhir_adapter.lifecycle import (
+    Retirement,
+    SourceVersion,
+    audited_summary,
+    retirement,
+    source_versions,
+    withdrawn_note,
+)
 from fhir_adapter.observations import (
     CANCELLED,
+    ENTERED_IN_ERROR,
     PRELIMINARY,
+    TERMINAL_STATUSES,
     ItemContext,
     Status,
     build_finding_observation,
@@ -29,16 +45,21 @@ from fhir_adapter.observations import (
     to_json,
     with_status,
 )
+from service.dicom_files import read_header
+from service.errors import InvalidInputError
 from service.models import Finding, Item, ItemStatus, Observation, OutboxEntry, utcnow
 from service.outbox import enqueue_writeback, writeback_job_key
+from service.storage import FileStore
 from service.taxonomy import SUMMARY_CODE
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ObservationPublisher", "StatusOf", "unaudited", "writeback_job_key"]
+__all__ = ["ObservationPublisher", "StatusOf", "SummaryStatusOf", "unaudited", "writeback_job_key"]
 
 StatusOf = Callable[[Session, Finding], Status]
 """The status of a finding's Observation: ``preliminary`` until an auditor's verdict."""
+SummaryStatusOf = Callable[[Session, Item], Status]
+"""The status of an item's ``qc.summary``: ``final`` once audited (the default)."""
 
 
 def unaudited(session: Session, finding: Finding) -> Status:
@@ -59,29 +80,80 @@ class ObservationPublisher:
     """Stores the Observations of an item; a new or changed one is versioned and written back.
 
     ``status_of`` decides a finding Observation's status (the audit module may hand in one that
-    reads verdicts); by default every finding is ``preliminary``.
+    reads verdicts); by default every finding is ``preliminary``. ``summary_status_of`` decides
+    the ``qc.summary``'s: by default ``final`` once the item has an audit. ``files``: where the
+    images are stored, to read an image's study time for ``effective[x]``; without it an image's
+    ``effective`` is its QC time.
     """
 
-    def __init__(self, writeback_enabled: bool, *, status_of: StatusOf = unaudited) -> None:
+    def __init__(
+        self,
+        writeback_enabled: bool,
+        *,
+        status_of: StatusOf = unaudited,
+        summary_status_of: SummaryStatusOf = audited_summary,
+        files: FileStore | None = None,
+    ) -> None:
         self.writeback_enabled = writeback_enabled
         self.status_of = status_of
+        self.summary_status_of = summary_status_of
+        self.files = files
 
     def publish(self, session: Session, item: Item) -> None:
-        # Two workers publishing one item (its own QC and a study check) take turns here.
-        session.execute(select(Item.id).where(Item.id == item.id).with_for_update())
-        context = item_context(item)
+        # Versions of one source (and one item: its own QC and a study check) take turns here.
+        versions = source_versions(session, item)
+        mine = next(v for v in versions if v.item_id == item.id)
+        newer = [v for v in versions if v.version > mine.version and v.published]
+        if newer:  # a newer version is published: this one is retired
+            how = retirement(item.kind, mine.version, newer[-1])
+            changed = self._publish_superseded(session, item, how)
+        else:
+            changed, published = self._publish_current(session, item, mine)
+            if published:
+                for older in (v for v in versions if v.version < mine.version and v.published):
+                    how = retirement(item.kind, older.version, mine)
+                    changed += self._retire(session, older.item_id, how)
+        if changed:
+            log.info("item %s: %d observations new or changed", item.id, changed)
+
+    def _publish_current(
+        self, session: Session, item: Item, mine: SourceVersion
+    ) -> tuple[int, bool]:
+        """Store the item's Observations as they are now; returns (new versions, whether the
+        item has any Observation)."""
+        context = item_context(item, self._header(item))
         stored = {
             row.id: row
             for row in session.scalars(select(Observation).where(Observation.item_id == item.id))
         }
+        published = bool(stored)
         changed = 0
         for wanted in self._wanted(session, item, context):
+            if mine.withdrawn:
+                wanted = _withdrawn(wanted, mine.version)
             changed += self._store(session, stored.pop(wanted.id, None), wanted, context)
+            published = True
         for row in stored.values():
             if row.code != SUMMARY_CODE:  # its finding is gone: cancel it
                 changed += self._cancel(session, row, context)
-        if changed:
-            log.info("item %s: %d observations new or changed", item.id, changed)
+        return changed, published
+
+    def _publish_superseded(self, session: Session, item: Item, how: Retirement) -> int:
+        """A superseded item: its still-current Observations are retired; one it has not
+        published yet (an older version processed after the newer one, a late finding) is
+        stored retired at once, so every processed item keeps its findings and summary (DESIGN
+        §4); one it has is otherwise left as it is."""
+        changed = self._retire(session, item.id, how)
+        context = item_context(item, self._header(item))
+        have = set(session.scalars(select(Observation.id).where(Observation.item_id == item.id)))
+        for wanted in self._wanted(session, item, context):
+            if wanted.id in have:
+                continue
+            if wanted.resource["status"] not in TERMINAL_STATUSES:
+                resource = with_status(wanted.resource, how.status, how.note)
+                wanted = _Wanted(wanted.id, wanted.code, wanted.finding_id, resource)
+            changed += self._store(session, None, wanted, context)
+        return changed
 
     def _wanted(self, session: Session, item: Item, context: ItemContext) -> Iterator[_Wanted]:
         now = utcnow()
@@ -92,12 +164,46 @@ class ObservationPublisher:
             )
             yield _Wanted(resource["id"], finding.code, finding.id, resource)
         if item.status == ItemStatus.DONE:  # a study check before the item's own QC: no summary
-            resource = build_summary_observation(context, findings, now=now, failed=item.flagged)
+            resource = build_summary_observation(
+                context,
+                findings,
+                status=self.summary_status_of(session, item),
+                now=now,
+                failed=item.flagged,
+            )
             yield _Wanted(resource["id"], SUMMARY_CODE, None, resource)
 
+    def _header(self, item: Item) -> Dataset | None:
+        """An image's stored DICOM header (for its study time); ``None`` if it cannot be read."""
+        if item.kind != "image" or item.instance is None or self.files is None:
+            return None
+        try:
+            return read_header(self.files.path(item.instance.path))
+        except InvalidInputError:
+            log.warning("item %s: DICOM header unreadable, effective is the QC time", item.id)
+            return None
+
     def _cancel(self, session: Session, row: Observation, context: ItemContext) -> int:
+        if row.status in TERMINAL_STATUSES:
+            return 0
         resource = with_status(json.loads(row.resource_json), CANCELLED)
         return self._store(session, row, _Wanted(row.id, row.code, None, resource), context)
+
+    def _retire(self, session: Session, item_id: int, how: Retirement) -> int:
+        """Give each still-current Observation of the item ``how.status`` and its note, as a new
+        version; a cancelled or entered-in-error one stays as it is."""
+        rows = session.scalars(
+            select(Observation).where(Observation.item_id == item_id).order_by(Observation.id)
+        ).all()
+        retired = 0
+        for row in rows:
+            if row.status in TERMINAL_STATUSES:
+                continue
+            self._new_version(
+                session, row, with_status(json.loads(row.resource_json), how.status, how.note)
+            )
+            retired += 1
+        return retired
 
     def _store(
         self, session: Session, row: Observation | None, wanted: _Wanted, context: ItemContext
@@ -112,24 +218,33 @@ class ObservationPublisher:
             if content_hash(retimed(wanted.resource, stored)) == row.content_hash:
                 row.finding_id = wanted.finding_id  # e.g. a finding row re-created, same content
                 return 0
-        digest = content_hash(wanted.resource)
         if row is None:
             row = Observation(id=wanted.id, item_id=context.item_id, version=0)
             session.add(row)
         row.finding_id = wanted.finding_id
         row.code = wanted.code
-        row.status = wanted.resource["status"]
         row.subject = context.subject_key
         row.derived_from = context.derived_from_key
-        row.resource_json = to_json(wanted.resource)
-        row.content_hash = digest
+        self._new_version(session, row, wanted.resource)
+        return 1
+
+    def _new_version(self, session: Session, row: Observation, resource: dict[str, Any]) -> None:
+        """Store ``resource`` as the row's next version and queue it for write-back."""
+        row.status = resource["status"]
+        row.resource_json = to_json(resource)
+        row.content_hash = content_hash(resource)
         row.version += 1
         row.updated_at = utcnow()
         session.flush()  # the outbox entry refers to the row
         if self.writeback_enabled:
             self._queue_writeback(session, row)
-        return 1
 
     def _queue_writeback(self, session: Session, row: Observation) -> None:
         session.add(OutboxEntry(observation_id=row.id, observation_version=row.version))
         enqueue_writeback(session, row.id)
+
+
+def _withdrawn(wanted: _Wanted, version: int) -> _Wanted:
+    """``wanted`` as an Observation of a report version the RIS sent as entered-in-error."""
+    resource = with_status(wanted.resource, ENTERED_IN_ERROR, withdrawn_note(version))
+    return _Wanted(wanted.id, wanted.code, wanted.finding_id, resource)

@@ -16,6 +16,7 @@ server can use:
 - ``both``: a reference with both, when radqc knows both.
 
 Never a ``_history`` reference: a version of radqc's is no version on the hospital server.
+``focus`` (what was checked: the report, else the study) is made the same way as ``derivedFrom``.
 ``hasMember`` is left as it is: radqc writes its Observations under their own ids.
 """
 
@@ -174,13 +175,15 @@ def _json(text: str) -> dict[str, Any]:
 def for_hospital(
     resource: Mapping[str, Any], targets: Targets, mode: ReferenceMode
 ) -> dict[str, Any]:
-    """A copy of the stored Observation whose ``subject`` and ``derivedFrom`` the hospital
-    server can resolve or match (see the module doc); no ``_history`` reference is left.
+    """A copy of the stored Observation whose ``subject``, ``focus`` and ``derivedFrom`` the
+    hospital server can resolve or match (see the module doc); no ``_history`` reference is left.
 
     A stored ``derivedFrom`` by identifier alone that is not one of the targets is kept."""
     out = dict(resource)
     subject = targets.patient.reference(mode) if targets.patient is not None else None
     derived = [ref for t in targets.derived_from if (ref := t.reference(mode)) is not None]
+    if "focus" in resource and derived:
+        out["focus"] = [dict(derived[0])]
     known = {_identity(ref) for ref in derived}
     derived += [
         ref

@@ -2,10 +2,14 @@
 
 Mounted by the composition root at ``/fhir``. ``GET /metadata`` is open; reading and searching
 Observations needs a ``reader`` or ``auditor`` token. Search (:mod:`fhir_adapter.search`) is
-ordered by id unless ``_sort`` asks for ``_lastUpdated``, and paged with an opaque ``_cursor``
-(radqc's one keyset scheme, :mod:`service.api.pagination`), so a page never repeats or skips an
-Observation that changes while a client pages through. A read answers ``ETag`` and honours
-``If-None-Match`` (304).
+ordered by id unless ``_sort`` asks for ``_lastUpdated`` or ``date``, and paged with an opaque
+``_cursor`` (radqc's one keyset scheme, :mod:`service.api.pagination`), so a page never repeats
+or skips an Observation that changes while a client pages through. A read answers ``ETag`` and
+honours ``If-None-Match`` (304).
+
+``vread`` (``GET /Observation/{id}/_history/{vid}``) answers the current version; radqc keeps
+only the current version of an Observation (``readHistory`` false in the CapabilityStatement),
+so an earlier version is a 404 whose OperationOutcome names the current one.
 """
 
 from __future__ import annotations
@@ -73,6 +77,29 @@ def read_observation(observation_id: str, request: Request) -> Response:
         row = session.get(Observation, observation_id)
     if row is None:
         return _outcome(404, "not-found", "no such Observation")
+    return _answer(row, request)
+
+
+@router.get(
+    "/Observation/{observation_id}/_history/{version_id}",
+    response_class=FHIRResponse,
+    dependencies=[_READ],
+    name="fhir_vread_observation",
+)
+def vread_observation(observation_id: str, version_id: str, request: Request) -> Response:
+    """One version of an Observation: the current one (earlier versions are not kept: 404)."""
+    with components(request).db.reader() as session:
+        row = session.get(Observation, observation_id)
+    if row is None:
+        return _outcome(404, "not-found", "no such Observation")
+    if version_id != str(row.version):
+        message = f"radqc keeps only the current version of an Observation ({row.version})"
+        return _outcome(404, "not-found", message)
+    return _answer(row, request)
+
+
+def _answer(row: Observation, request: Request) -> Response:
+    """The stored version with its ``ETag``; 304 when ``If-None-Match`` names it."""
     headers = {"ETag": f'W/"{row.version}"'}
     if etag_matches(request.headers.get("if-none-match"), row.version):
         return Response(status_code=304, headers=headers)
@@ -86,7 +113,14 @@ def _documented(
         Query(alias="_lastUpdated", description="[eq|ne|ge|gt|le|lt]date: meta.lastUpdated"),
     ] = None,
     code: Annotated[list[str] | None, Query(description="code or system|code")] = None,
-    status: Annotated[list[str] | None, Query(description="Observation status")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(description="Observation status; current: status=preliminary,final"),
+    ] = None,
+    status_not: Annotated[
+        list[str] | None,
+        Query(alias="status:not", description="none of these statuses"),
+    ] = None,
     category: Annotated[list[str] | None, Query(description="always imaging")] = None,
     subject: Annotated[list[str] | None, Query(description="Patient/id")] = None,
     subject_identifier: Annotated[
@@ -100,7 +134,10 @@ def _documented(
     derived_from_identifier: Annotated[
         list[str] | None, Query(alias="derived-from:identifier", description="system|value")
     ] = None,
-    date: Annotated[list[str] | None, Query(description="[prefix]date: when stored")] = None,
+    date: Annotated[
+        list[str] | None,
+        Query(description="[prefix]date: effective[x], the study or report time"),
+    ] = None,
     _sort: Annotated[
         str | None, Query(alias="_sort", description=" | ".join(sorted(SORTS)))
     ] = None,
@@ -241,7 +278,11 @@ def _capabilities(base: str) -> dict[str, Any]:
                     },
                     {
                         "type": "Observation",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "vread"},
+                            {"code": "search-type"},
+                        ],
                         "versioning": "versioned",
                         "readHistory": False,
                         "conditionalRead": "not-match",

@@ -7,8 +7,19 @@ that the Bundle's ``self`` link names exactly those. A value radqc cannot read o
 it knows is always a 400, whatever the handling.
 
 Sort orders are keysets (:mod:`service.api.pagination`): ``_id`` (the default), ``-_id``,
-``_lastUpdated`` and ``-_lastUpdated`` (``date`` is the same time, so ``_sort=date`` is too);
-each has its own cursors, so a ``_cursor`` issued under one order is refused under another.
+``_lastUpdated`` and ``-_lastUpdated`` (when radqc last stored the Observation), ``date`` and
+``-date`` (``effective[x]``: the study or report time, :mod:`fhir_adapter.effective`); each has
+its own cursors, so a ``_cursor`` issued under one order is refused under another. The DSTU2
+forms ``_sort:asc=date`` and ``_sort:desc=date`` (what fhirclient's ``$asc``/``$desc`` send) are
+read as ``date`` and ``-date``.
+
+``date`` searches ``effectiveDateTime``. A date without a time (``2024-05-01``) counts as the
+start of that day in UTC. The comparison prefixes are ``eq ne ge gt le lt``; the DSTU forms
+``>= > <= <`` (what fhirclient's ``$gte`` etc. send) are read as ``ge gt le lt``.
+
+``status:not=cancelled,entered-in-error`` is every Observation whose status is none of those:
+with ``status=preliminary,final``, the way to ask for the current ones
+(:mod:`fhir_adapter.lifecycle`).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from fhir_adapter.effective import EFFECTIVE_KEY, effective_key, fhir_instant
 from fhir_adapter.observations import OBSERVATION_CATEGORY
 from service.api import pagination
 from service.errors import InvalidInputError
@@ -43,15 +55,29 @@ OBSERVATION_STATUSES = frozenset(
     }
 )
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
+_DSTU_PREFIXES = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
+
+
+@dataclass(frozen=True)
+class _EffectiveKeyset(pagination.Keyset):
+    """The ``date`` order: ``(effective key, id)``; the key is an expression, not a column."""
+
+    def key_of(self, row: object) -> pagination.Key:
+        assert isinstance(row, Observation)
+        return (effective_key(row.resource_json), row.id)
+
+
 _BY_ID = pagination.Keyset("fhir-observations", (Observation.id,), descending=False)
 _BY_TIME = (Observation.updated_at, Observation.id)
+_BY_EFFECTIVE = (cast(Any, EFFECTIVE_KEY), Observation.id)
 SORTS: dict[str, pagination.Keyset] = {
     "_id": _BY_ID,
     "-_id": pagination.Keyset("fhir-observations-id-desc", (Observation.id,), descending=True),
     "_lastUpdated": pagination.Keyset("fhir-observations-time", _BY_TIME, descending=False),
     "-_lastUpdated": pagination.Keyset("fhir-observations-time-desc", _BY_TIME),
+    "date": _EffectiveKeyset("fhir-observations-effective", _BY_EFFECTIVE, descending=False),
+    "-date": _EffectiveKeyset("fhir-observations-effective-desc", _BY_EFFECTIVE),
 }
-SORTS |= {"date": SORTS["_lastUpdated"], "-date": SORTS["-_lastUpdated"]}
 SUMMARIES = frozenset({"count", "false"})
 TOTALS = frozenset({"none", "estimate", "accurate"})
 _ELEMENT = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\[x\])?$")
@@ -110,10 +136,11 @@ def _apply(search: Search, name: str, value: str) -> bool:
     """Apply one parameter to ``search``; ``False`` if radqc does not support it."""
     if name == "_count":
         search.count = _parse_count(value)
-    elif name == "_sort":
-        if value not in SORTS:
+    elif name in ("_sort", "_sort:asc", "_sort:desc"):
+        key = f"-{value}" if name == "_sort:desc" else value
+        if key not in SORTS:
             return False
-        search.keyset = SORTS[value]
+        search.keyset = SORTS[key]
     elif name == "_summary":
         if value not in SUMMARIES:
             return False
@@ -127,15 +154,22 @@ def _apply(search: Search, name: str, value: str) -> bool:
     elif name == "_format":
         if value.replace(" ", "+") not in JSON_FORMATS:
             raise UnsupportedFormatError("radqc answers FHIR JSON only", location=name)
+    elif name == "status:not":
+        search.conditions.append(_status_not(_values(name, value)))
     else:
         parser = _PARAMETERS.get(name)
         if parser is None:
             return False
-        values = value.split(",")
-        if not all(part.strip() for part in values):
-            raise InvalidInputError(f"empty value for {name!r}", location=name)
-        search.conditions.append(or_(*(parser(part.strip()) for part in values)))
+        search.conditions.append(or_(*(parser(part) for part in _values(name, value))))
     return True
+
+
+def _values(name: str, value: str) -> list[str]:
+    """The comma-separated values of one parameter (any of them matches)."""
+    values = [part.strip() for part in value.split(",")]
+    if not all(values):
+        raise InvalidInputError(f"empty value for {name!r}", location=name)
+    return values
 
 
 def _parse_count(value: str) -> int:
@@ -165,6 +199,13 @@ def _status(token: str) -> ColumnElement[bool]:
     if token not in OBSERVATION_STATUSES:
         raise InvalidInputError("unknown Observation status", location="status")
     return Observation.status == token
+
+
+def _status_not(tokens: list[str]) -> ColumnElement[bool]:
+    """``status:not=a,b``: a status that is none of them."""
+    if not all(token in OBSERVATION_STATUSES for token in tokens):
+        raise InvalidInputError("unknown Observation status", location="status:not")
+    return Observation.status.not_in(tokens)
 
 
 def _category(token: str) -> ColumnElement[bool]:
@@ -249,10 +290,16 @@ def date_range(value: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _date(name: str) -> Callable[[str], ColumnElement[bool]]:
-    """``date`` and ``_lastUpdated``: both on the time radqc last stored the Observation."""
+    """``_lastUpdated`` (when radqc last stored the Observation) and ``date``
+    (``effectiveDateTime``, as :data:`EFFECTIVE_KEY`)."""
 
     def condition(token: str) -> ColumnElement[bool]:
-        match = _DATE.match(token.replace(" ", "+"))  # an unencoded "+" arrives as a space
+        token = token.replace(" ", "+")  # an unencoded "+" arrives as a space
+        for dstu, prefix in _DSTU_PREFIXES.items():
+            if token.startswith(dstu):
+                token = prefix + token[len(dstu) :]
+                break
+        match = _DATE.match(token)
         if match is None:
             raise InvalidInputError("invalid date", location=name)
         prefix = match["prefix"] or "eq"
@@ -260,20 +307,26 @@ def _date(name: str) -> Callable[[str], ColumnElement[bool]]:
             start, end = date_range(match["value"])
         except (ValueError, OverflowError) as exc:  # no such day, or beyond year 9999
             raise InvalidInputError("invalid date", location=name) from exc
-        column = Observation.updated_at
-        conditions: dict[str, ColumnElement[bool]] = {
-            "eq": and_(column >= start, column < end),
-            "ne": or_(column < start, column >= end),
-            "ge": column >= start,
-            "gt": column >= end,
-            "le": column < end,
-            "lt": column < start,
-        }
-        if prefix not in conditions:
-            raise InvalidInputError("this date prefix is not supported", location=name)
-        return conditions[prefix]
+        if name == "date":
+            return _compare(EFFECTIVE_KEY, prefix, fhir_instant(start), fhir_instant(end), name)
+        return _compare(Observation.updated_at, prefix, start, end, name)
 
     return condition
+
+
+def _compare(column: Any, prefix: str, start: Any, end: Any, name: str) -> ColumnElement[bool]:
+    """``column`` against the half-open interval [start, end) a date stands for."""
+    conditions: dict[str, ColumnElement[bool]] = {
+        "eq": and_(column >= start, column < end),
+        "ne": or_(column < start, column >= end),
+        "ge": column >= start,
+        "gt": column >= end,
+        "le": column < end,
+        "lt": column < start,
+    }
+    if prefix not in conditions:
+        raise InvalidInputError("this date prefix is not supported", location=name)
+    return conditions[prefix]
 
 
 _PARAMETERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
@@ -294,7 +347,13 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str, str], ...] = (
     ("_id", "token", "Resource-id", "the Observation id"),
     ("_lastUpdated", "date", "Resource-lastUpdated", "eq/ne/ge/gt/le/lt on meta.lastUpdated"),
     ("code", "token", "clinical-code", "code or system|code"),
-    ("status", "token", "Observation-status", "the Observation status"),
+    (
+        "status",
+        "token",
+        "Observation-status",
+        "the Observation status; the current ones: status=preliminary,final or "
+        "status:not=cancelled,entered-in-error",
+    ),
     ("category", "token", "Observation-category", "always imaging"),
     (
         "subject",
@@ -309,7 +368,12 @@ SEARCH_PARAMETERS: tuple[tuple[str, str, str, str], ...] = (
         "Observation-derived-from",
         "DiagnosticReport/id[/_history/v]; derived-from:identifier for studies",
     ),
-    ("date", "date", "clinical-date", "when radqc last stored the Observation (= _lastUpdated)"),
+    (
+        "date",
+        "date",
+        "clinical-date",
+        "effective[x]: the study or report time (the QC time when the source has none)",
+    ),
 )
 """``(name, type, definition, documentation)`` of every search parameter: the
 CapabilityStatement and the OpenAPI are built from it."""

@@ -65,16 +65,22 @@ def add_report_item(
     *,
     subject: str | None = "Patient/p1",
     text: str = "FINDINGS: clear.\nIMPRESSION: normal.",
+    times: dict[str, Any] | None = None,
+    status: str = "final",
 ) -> int:
-    """A report version stored through ingest; its QC job is marked done (we play the worker)."""
-    digest = hashlib.sha256(f"{report_id}|{text}".encode()).hexdigest()
+    """A report version stored through ingest; its QC job is marked done (we play the worker).
+
+    ``times``: the report's ``effectiveDateTime``, ``effectivePeriod`` or ``issued``;
+    ``status``: its DiagnosticReport.status."""
+    digest = hashlib.sha256(f"{report_id}|{text}|{status}".encode()).hexdigest()
+    resource = {"resourceType": "DiagnosticReport", "id": report_id, **(times or {})}
     received = ReceivedReport(
         report_id=report_id,
         content_hash=digest,
-        resource_json=json.dumps({"resourceType": "DiagnosticReport", "id": report_id}),
+        resource_json=json.dumps(resource),
         text=text,
         sections={},
-        status="final",
+        status=status,
         patient_sex="female",
         subject_reference=subject,
         exam_code="36643-5",
@@ -95,7 +101,10 @@ def add_image_item(
     patient_id: str | None = "PID-0001",
     study_uid: str = STUDY_UID,
     content: str = "a",
+    path: str | None = None,
 ) -> int:
+    """An image version stored through ingest (another ``content``: a new version of the UID);
+    ``path``: where its file is, relative to the file store (none is written by default)."""
     received = ReceivedInstance(
         sop_instance_uid=sop_uid,
         sop_class_uid="1.2.840.10008.5.1.4.1.1.1.1",
@@ -105,7 +114,7 @@ def add_image_item(
         accession="ACC-IMG",
         patient_id=patient_id,
         transfer_syntax_uid="1.2.840.10008.1.2.1",
-        path=f"ab/cd/{sop_uid}-{content}.dcm",
+        path=path or f"ab/cd/{sop_uid}-{content}.dcm",
         sha256=hashlib.sha256(f"{sop_uid}|{content}".encode()).hexdigest(),
         size_bytes=1000,
         calling_ae="MODALITY",

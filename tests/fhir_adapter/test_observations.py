@@ -49,8 +49,22 @@ def test_report_observations_validate_and_carry_the_contract(db: Database) -> No
         }
         assert resource["subject"] == {"reference": "Patient/p1"}
         assert resource["derivedFrom"] == [{"reference": "DiagnosticReport/r1/_history/1"}]
+        assert resource["focus"] == resource["derivedFrom"]  # what was checked: the report
+        # the report has no time of its own here: effective falls back to the QC time
         assert resource["issued"] == resource["effectiveDateTime"] == "2024-05-01T10:20:30.123Z"
         assert "extension" not in resource
+    for resource in (laterality, typo):  # a finding: the problem is present, abnormal
+        assert resource["valueCodeableConcept"]["coding"] == [
+            {"system": "http://snomed.info/sct", "code": "52101004", "display": "Present"}
+        ]
+        assert resource["interpretation"] == [
+            {
+                "coding": [
+                    {"system": obs.INTERPRETATION_SYSTEM, "code": "A", "display": "Abnormal"}
+                ],
+                "text": "Abnormal",
+            }
+        ]
 
     assert laterality["code"]["coding"] == [
         {"system": CODE_SYSTEM, "code": "report.laterality", "display": "Left/right confusion"}
@@ -76,6 +90,7 @@ def test_report_observations_validate_and_carry_the_contract(db: Database) -> No
 
     assert summary["code"]["coding"][0]["code"] == "qc.summary"
     assert summary["valueCodeableConcept"]["coding"][0]["code"] == "fail"
+    assert summary["interpretation"][0]["coding"][0]["code"] == "A"
     assert summary["hasMember"] == [
         {"reference": f"Observation/{laterality['id']}"},
         {"reference": f"Observation/{typo['id']}"},
@@ -109,6 +124,7 @@ def test_image_observations_reference_study_instance_and_patient_id(db: Database
                 "identifier": {"system": "urn:dicom:uid", "value": f"urn:oid:{STUDY_UID}"},
             }
         ]
+        assert resource["focus"] == resource["derivedFrom"]  # what was checked: the study
         assert resource["extension"] == [
             {
                 "url": "https://radqc.org/fhir/StructureDefinition/sop-instance-uid",
@@ -129,6 +145,11 @@ def test_without_patient_id_or_subject_the_subject_is_left_out(db: Database) -> 
         validate(summary)
         assert "subject" not in summary
         assert summary["valueCodeableConcept"]["coding"][0]["code"] == "pass"
+        assert summary["interpretation"][0]["coding"][0] == {
+            "system": obs.INTERPRETATION_SYSTEM,
+            "code": "N",
+            "display": "Normal",
+        }
         assert "hasMember" not in summary
 
 

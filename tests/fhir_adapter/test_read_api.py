@@ -1,4 +1,9 @@
-"""radqc's FHIR read API over real HTTP (uvicorn on loopback), on SQLite and PostgreSQL."""
+"""radqc's FHIR read API over real HTTP (uvicorn on loopback), on SQLite and PostgreSQL.
+
+The seed: report r1 in two versions (version 2 corrects it, so version 1's Observations are
+cancelled), report r2, and an image. ``STORED_AT`` is when each item's Observations were last
+stored (``_lastUpdated``); ``EFFECTIVE`` their ``effectiveDateTime`` (``date``): the reports' own
+times, the image's QC time (it has no stored file here)."""
 
 from __future__ import annotations
 
@@ -45,6 +50,13 @@ STORED_AT = {  # item -> when its Observations were (last) stored
     "r2": dt.datetime(2024, 3, 10, 8, 0, tzinfo=dt.UTC),
     "image": dt.datetime(2024, 3, 11, 0, 0, 30, 500000, tzinfo=dt.UTC),
 }
+R1_TIME = {"effectiveDateTime": "2024-01-09T08:00:00+01:00", "issued": "2024-01-09T10:00:00Z"}
+EFFECTIVE = {
+    "r1v1": "2024-01-09T07:00:00.000Z",
+    "r1v2": "2024-01-09T07:00:00.000Z",  # a correction: same study, same time
+    "r2": "2024-03-09",  # a date without a time
+    "image": "2024-05-01T10:20:30.123Z",  # no source time: the QC time (PROCESSED_AT)
+}
 
 
 @dataclass
@@ -69,9 +81,11 @@ class Api:
 
 def _seed(db: Database) -> dict[str, set[str]]:
     items = {
-        "r1v1": add_report_item(db, "r1", subject="Patient/p1", text="one"),
-        "r1v2": add_report_item(db, "r1", subject="Patient/p1", text="two"),
-        "r2": add_report_item(db, "r2", subject="Patient/p2"),
+        "r1v1": add_report_item(db, "r1", subject="Patient/p1", text="one", times=R1_TIME),
+        "r1v2": add_report_item(db, "r1", subject="Patient/p1", text="two", times=R1_TIME),
+        "r2": add_report_item(
+            db, "r2", subject="Patient/p2", times={"effectivePeriod": {"start": "2024-03-09"}}
+        ),
         "image": add_image_item(db, patient_id="PID-0001"),
     }
     plan = {
@@ -82,7 +96,8 @@ def _seed(db: Database) -> dict[str, set[str]]:
     }
     for name, codes in plan.items():
         store_findings(db, items[name], [finding(code) for code in codes], publisher=PUBLISHER)
-    # the typo is withdrawn on reprocessing: its Observation is cancelled (version 2)
+    # version 2 superseded version 1: processing version 1 again changes nothing (its
+    # Observations, the typo among them, were cancelled once: version 2)
     store_findings(db, items["r1v1"], [finding("report.laterality")], publisher=PUBLISHER)
     ids: dict[str, set[str]] = {}
     with db.transaction() as session:
@@ -145,7 +160,12 @@ def test_metadata_is_an_open_capability_statement(api: Api) -> None:
         "create",
         "update",
     }
-    assert {i["code"] for i in resources["Observation"]["interaction"]} == {"read", "search-type"}
+    assert {i["code"] for i in resources["Observation"]["interaction"]} == {
+        "read",
+        "vread",
+        "search-type",
+    }
+    assert resources["Observation"]["readHistory"] is False
     assert {p["name"] for p in resources["Observation"]["searchParam"]} == {
         "_id",
         "_lastUpdated",
@@ -179,6 +199,24 @@ def test_read_returns_the_stored_resource_with_meta(api: Api) -> None:
     assert list(resource)[:3] == ["resourceType", "id", "meta"]
     assert resource["meta"] == {"versionId": "2", "lastUpdated": "2024-01-10T12:00:00.000Z"}
     assert resource["status"] == "cancelled"
+    assert resource["note"][-1]["text"].startswith("Superseded: version 2 of this report")
+    assert resource["effectiveDateTime"] == EFFECTIVE["r1v1"]
+
+
+def test_vread_answers_the_current_version_only(api: Api) -> None:
+    (cancelled,) = _code_of(api, "report.typo")
+    current = api.http.get(f"/fhir/Observation/{cancelled}/_history/2")
+    assert current.status_code == 200
+    assert current.headers["etag"] == 'W/"2"'
+    assert current.json() == api.http.get(f"/fhir/Observation/{cancelled}").json()
+    earlier = api.http.get(f"/fhir/Observation/{cancelled}/_history/1")
+    assert earlier.status_code == 404
+    assert earlier.json()["resourceType"] == "OperationOutcome"
+    assert "only the current version" in earlier.json()["issue"][0]["diagnostics"]
+    assert api.http.get("/fhir/Observation/rqc-unknown/_history/1").status_code == 404
+    path = f"/fhir/Observation/{cancelled}/_history/2"
+    assert api.http.get(path, headers={"If-None-Match": 'W/"2"'}).status_code == 304
+    assert httpx.get(f"{api.base}{path}").status_code == 401
 
 
 def test_read_unknown_is_404_and_reading_needs_a_reader_token(api: Api) -> None:
@@ -209,9 +247,16 @@ def test_search_by_code_status_subject_and_derived_from(api: Api) -> None:
     assert api.found(f"code={CODE_SYSTEM}|") == every
     assert api.found("code=report.typo,cxr.exposure") == typo | _code_of(api, "cxr.exposure")
     assert len(api.found("code=qc.summary")) == 4
-    assert api.found("status=cancelled") == typo
-    assert api.found("status=preliminary") == every - typo
+    superseded = api.of("r1v1")  # a corrected report: version 1 is no longer current
+    assert typo <= superseded
+    assert api.found("status=cancelled") == superseded
+    assert api.found("status=preliminary") == every - superseded
+    assert api.found("status=preliminary,final") == every - superseded
+    assert api.found("status:not=cancelled,entered-in-error") == every - superseded
+    assert api.found("status:not=cancelled&status:not=entered-in-error") == every - superseded
     assert api.found("status=preliminary&code=report.typo") == set()
+    current_summary = "derived-from=DiagnosticReport/r1&code=qc.summary&status=preliminary,final"
+    assert api.found(current_summary) == api.of("r1v2") & _code_of(api, "qc.summary")
     assert api.found("subject=Patient/p1") == api.of("r1v1", "r1v2")
     assert api.found("subject=Patient/p2") == api.of("r2")
     assert api.found("subject:identifier=urn:radqc:dicom-patient-id|PID-0001") == api.of("image")
@@ -226,21 +271,51 @@ def test_search_by_code_status_subject_and_derived_from(api: Api) -> None:
     )
 
 
-def test_search_by_date(api: Api) -> None:
-    assert api.found("date=2024-01") == api.of("r1v1")
-    assert api.found("date=2024") == api.of("r1v1", "r1v2", "r2", "image")
-    assert api.found("date=ne2024-01") == api.of("r1v2", "r2", "image")
-    assert api.found("date=ge2024-02-10") == api.of("r1v2", "r2", "image")
-    assert api.found("date=gt2024-02-10") == api.of("r2", "image")
-    assert api.found("date=lt2024-02-10T12:00:00Z") == api.of("r1v1")
-    assert api.found("date=le2024-02-10T12:00:00Z") == api.of("r1v1", "r1v2")
-    assert api.found("date=2024-02-10T12:00:00Z") == api.of("r1v2")
-    assert api.found("date=2024-02-10T13:00:00%2B01:00") == api.of("r1v2")
-    assert api.found("date=2024-02-10T13:00:00+01:00") == api.of("r1v2")  # "+" sent unencoded
-    assert api.found("date=2024-03-11T00:00") == api.of("image")
-    assert api.found("date=2024-03-11T00:00:30") == api.of("image")
-    assert api.found("date=2024-03-11T00:00:30.4") == set()
-    assert api.found("date=ge2024-01-01&date=lt2024-03") == api.of("r1v1", "r1v2")
+def test_search_by_last_updated(api: Api) -> None:
+    assert api.found("_lastUpdated=2024-01") == api.of("r1v1")
+    assert api.found("_lastUpdated=2024") == api.of("r1v1", "r1v2", "r2", "image")
+    assert api.found("_lastUpdated=ne2024-01") == api.of("r1v2", "r2", "image")
+    assert api.found("_lastUpdated=ge2024-02-10") == api.of("r1v2", "r2", "image")
+    assert api.found("_lastUpdated=gt2024-02-10") == api.of("r2", "image")
+    assert api.found("_lastUpdated=lt2024-02-10T12:00:00Z") == api.of("r1v1")
+    assert api.found("_lastUpdated=le2024-02-10T12:00:00Z") == api.of("r1v1", "r1v2")
+    assert api.found("_lastUpdated=2024-02-10T12:00:00Z") == api.of("r1v2")
+    assert api.found("_lastUpdated=2024-02-10T13:00:00%2B01:00") == api.of("r1v2")
+    assert api.found("_lastUpdated=2024-02-10T13:00:00+01:00") == api.of("r1v2")  # "+" as is
+    assert api.found("_lastUpdated=2024-03-11T00:00") == api.of("image")
+    assert api.found("_lastUpdated=2024-03-11T00:00:30") == api.of("image")
+    assert api.found("_lastUpdated=2024-03-11T00:00:30.4") == set()
+    assert api.found("_lastUpdated=ge2024-01-01&_lastUpdated=lt2024-03") == api.of("r1v1", "r1v2")
+
+
+def test_search_by_date_is_on_the_study_or_report_time(api: Api) -> None:
+    every = api.of("r1v1", "r1v2", "r2", "image")
+    for name, item_ids in api.ids.items():
+        for obs_id in item_ids:
+            resource = api.http.get(f"/fhir/Observation/{obs_id}").json()
+            assert resource["effectiveDateTime"] == EFFECTIVE[name], name
+            validate(resource)
+    r1 = api.of("r1v1", "r1v2")
+    assert api.found("date=2024") == every
+    assert api.found("date=2024-01") == r1
+    assert api.found("date=2024-01-09T07:00:00Z") == r1
+    assert api.found("date=2024-01-09T08:00:00%2B01:00") == r1
+    assert api.found("date=2024-01-09T08:00:00+01:00") == r1  # "+" sent unencoded
+    assert api.found("date=2024-01-09T07:01") == set()
+    assert api.found("date=2024-03-09") == api.of("r2")  # a date: its day, from 00:00 UTC
+    assert api.found("date=ne2024-01") == api.of("r2", "image")
+    assert api.found("date=ge2024-03") == api.of("r2", "image")
+    assert api.found("date=gt2024-03-09") == api.of("image")
+    assert api.found("date=lt2024-03-09") == r1
+    assert api.found("date=le2024-03-09") == r1 | api.of("r2")
+    assert api.found("date=2024-05-01T10:20:30.123Z") == api.of("image")
+    assert api.found("date=2024-05-01T10:20:30.124Z") == set()
+    assert api.found("date=ge2024-01-01&date=lt2024-03") == r1
+    # the DSTU prefixes fhirclient sends for $gte, $gt, $lte, $lt
+    assert api.found("date=>=2024-03") == api.of("r2", "image")
+    assert api.found("date=%3E2024-03-09") == api.of("image")
+    assert api.found("date=<=2024-03-09") == r1 | api.of("r2")
+    assert api.found("date=<2024-03-09") == r1
 
 
 def test_paging_follows_next_links_through_every_result(api: Api) -> None:

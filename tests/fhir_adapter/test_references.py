@@ -176,7 +176,7 @@ def test_no_history_reference_is_ever_written_back(db: Database) -> None:
         assert item is not None
         view = for_hospital(resource, targets_of(item), "literal")
     assert "_history" not in json.dumps(view)
-    assert view["focus"] == [{"reference": "DiagnosticReport/r1"}]
+    assert view["focus"] == [{"reference": "DiagnosticReport/r1", "type": "DiagnosticReport"}]
     assert view["hasMember"] == resource["hasMember"]
 
 

@@ -12,9 +12,10 @@ import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from fhir_adapter.effective import effective_key
 from service.config import Settings
 from service.db import Database
-from tests.fhir_adapter.test_read_api import STORED_AT, Api, seeded_api
+from tests.fhir_adapter.test_read_api import EFFECTIVE, STORED_AT, Api, seeded_api
 from tests.fhir_adapter.test_read_api import _follow as follow
 
 STRICT = {"Prefer": "return=representation, handling=strict"}
@@ -35,6 +36,14 @@ def _by_time(api: Api, descending: bool = False) -> list[str]:
     keyed = [(STORED_AT[item], obs_id) for item in ITEMS for obs_id in api.ids[item]]
     ordered = sorted(keyed, reverse=descending)
     return [obs_id for _, obs_id in ordered]
+
+
+def _by_effective(api: Api, descending: bool = False) -> list[str]:
+    padded = {
+        item: effective_key(f'{{"effectiveDateTime": "{EFFECTIVE[item]}"}}') for item in ITEMS
+    }
+    keyed = [(padded[item], obs_id) for item in ITEMS for obs_id in api.ids[item]]
+    return [obs_id for _, obs_id in sorted(keyed, reverse=descending)]
 
 
 def test_unknown_parameters_are_ignored_unless_handling_is_strict(api: Api) -> None:
@@ -91,11 +100,17 @@ def test_sort_orders_page_through_every_result(api: Api) -> None:
         ("-_id", every[::-1]),
         ("_lastUpdated", _by_time(api)),
         ("-_lastUpdated", _by_time(api, descending=True)),
-        ("-date", _by_time(api, descending=True)),
+        ("date", _by_effective(api)),
+        ("-date", _by_effective(api, descending=True)),
     ):
         for count in (1, 3, 8):
             pages = follow(api, f"_sort={sort}&_count={count}")
             assert [obs_id for page in pages for obs_id in page] == expected, (sort, count)
+    # the DSTU2 form fhirclient sends for {"_sort": {"$desc": "date"}}
+    pages = follow(api, "_sort:desc=date&_count=3")
+    assert [obs_id for page in pages for obs_id in page] == _by_effective(api, descending=True)
+    pages = follow(api, "_sort:asc=date&_count=3")
+    assert [obs_id for page in pages for obs_id in page] == _by_effective(api)
     # a cursor is bound to its order
     first = api.search("_sort=-_lastUpdated&_count=2").json()
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
@@ -157,6 +172,7 @@ def test_openapi_documents_the_search_parameters(api: Api) -> None:
         "derived-from",
         "derived-from:identifier",
         "date",
+        "status:not",
         "_sort",
         "_count",
         "_summary",

@@ -241,7 +241,11 @@ def test_serve_end_to_end(
     def current(resource: dict[str, object]) -> dict[str, object]:
         # The hospital copy refers to the patient and the report as the hospital knows them
         # (tests/fhir_adapter/test_references.py); everything else is what radqc serves.
-        return {k: v for k, v in resource.items() if k not in ("meta", "subject", "derivedFrom")}
+        return {
+            k: v
+            for k, v in resource.items()
+            if k not in ("meta", "subject", "derivedFrom", "focus")
+        }
 
     # Study-level checks run once a study is stable, so more Observations may still appear.
     deadline = time.monotonic() + 60
