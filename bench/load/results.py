@@ -32,7 +32,7 @@ class Latency:
     p50: float
     p95: float
     p99: float
-    server_p95: float  # acknowledgement to the summary's effectiveDateTime (no polling delay)
+    server_p95: float  # acknowledgement to the summary's issued time (no polling delay)
     seen: int
     unseen: int
 
@@ -110,7 +110,7 @@ class Stage:
 
 def capacity(keys: set[str], seen: dict[str, Seen]) -> float:
     """Items/s at which a backlog of ``keys`` was processed: between the first and the last
-    summary's effectiveDateTime (the item's processed_at)."""
+    summary's issued time (the item's processed_at)."""
     times = sorted(t for k in keys if k in seen and (t := seen[k].processed_wall) is not None)
     if len(times) < 2 or times[-1] <= times[0]:
         return math.nan

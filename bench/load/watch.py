@@ -1,7 +1,7 @@
 """What the driver watches while it sends: the ``qc.summary`` Observations and the queue.
 
 - :class:`SummaryWatcher` polls radqc's FHIR search (``GET /fhir/Observation?code=qc.summary&
-  date=ge<t>``, DESIGN §5) a few times a second for the summaries stored since its last poll
+  _lastUpdated=ge<t>``) a few times a second for the summaries stored since its last poll
   (less a margin for transactions still open then), and records when each item's summary was
   first readable. The item is recognised from the contract: an image's summary carries its SOP
   Instance UID (extension), a report's is ``derivedFrom`` ``DiagnosticReport/<id>/_history/<v>``.
@@ -27,7 +27,7 @@ from bench.load.stack import driver_engine
 @dataclass(frozen=True, slots=True)
 class Seen:
     seen: float  # time.monotonic() when the poll that first returned it answered
-    processed_wall: float | None  # the summary's effectiveDateTime (the item's processed_at)
+    processed_wall: float | None  # the summary's issued time (the item's processed_at)
     result: str  # pass | fail
 
 
@@ -106,7 +106,11 @@ class SummaryWatcher:
                 self._since = started_wall - self.margin
 
     def _poll(self, client: httpx.Client) -> None:
-        params = {"code": "qc.summary", "date": f"ge{_fhir_time(self._since)}", "_count": "500"}
+        params = {
+            "code": "qc.summary",
+            "_lastUpdated": f"ge{_fhir_time(self._since)}",
+            "_count": "500",
+        }
         answer = client.get("/fhir/Observation", params=params)
         while True:
             answer.raise_for_status()
@@ -126,7 +130,7 @@ class SummaryWatcher:
                     continue
                 coding = resource.get("valueCodeableConcept", {}).get("coding", [{}])
                 self.found[key] = Seen(
-                    now, _epoch(resource.get("effectiveDateTime")), coding[0].get("code", "")
+                    now, _epoch(resource.get("issued")), coding[0].get("code", "")
                 )
 
 
