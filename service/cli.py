@@ -292,6 +292,35 @@ def cmd_drift(settings: Settings, args: argparse.Namespace) -> int:
     return 3 if alerts else 0
 
 
+def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete finished jobs and old stored files (see :mod:`service.retention`)."""
+    from service.db import Database
+    from service.retention import RetentionPolicy, run_retention
+    from service.storage import FileStore
+
+    policy = RetentionPolicy(
+        job_days=_or(args.job_days, settings.retention_job_days),
+        file_days=_or(args.file_days, settings.retention_file_days),
+        disk_high_percent=_or(args.disk_high_percent, settings.retention_disk_high_percent),
+        disk_low_percent=_or(args.disk_low_percent, settings.retention_disk_low_percent),
+        dry_run=args.dry_run,
+    )
+    low, high = policy.disk_low_percent, policy.disk_high_percent
+    if low and (not high or low >= high):
+        print("radqc retention: --disk-low-percent must be under --disk-high-percent")
+        return 2
+    db = Database(settings.effective_database_url)
+    try:
+        report = run_retention(db, FileStore(settings.dicom_dir), policy)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report)))
+    else:
+        print("\n".join(report.lines()))
+    return 0
+
+
 COMMANDS = {
     "serve": (cmd_serve, "run everything on the embedded defaults: API, DICOM listener, workers"),
     "api": (cmd_api, "run the HTTP API (REST and FHIR) only"),
@@ -302,6 +331,7 @@ COMMANDS = {
     "sample": (cmd_sample, "draw items for audit now, within the daily quota"),
     "drift": (cmd_drift, "alert when a code's rolling precision or recall is below a floor"),
     "export": (cmd_export, "export the audited items (JSONL, FHIR Bundle, DICOM files)"),
+    "retention": (cmd_retention, "delete finished jobs and old stored DICOM files"),
     **engine_commands.COMMANDS,
     **outbox_commands.COMMANDS,
 }
@@ -339,6 +369,13 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--window-days", type=int)  # RADQC_DRIFT_WINDOW_DAYS
         if name == "export":
             cmd.add_argument("--out", required=True, help="folder to write the curated set to")
+        if name == "retention":
+            cmd.add_argument("--dry-run", action="store_true", help="report, delete nothing")
+            cmd.add_argument("--job-days", type=float)  # RADQC_RETENTION_JOB_DAYS
+            cmd.add_argument("--file-days", type=float)  # RADQC_RETENTION_FILE_DAYS
+            cmd.add_argument("--disk-high-percent", type=float)  # RADQC_RETENTION_DISK_HIGH_...
+            cmd.add_argument("--disk-low-percent", type=float)  # RADQC_RETENTION_DISK_LOW_...
+            cmd.add_argument("--json", action="store_true", help="print the report as JSON")
         engine_commands.add_arguments(name, cmd)
         outbox_commands.add_arguments(name, cmd)
     return parser

@@ -322,6 +322,17 @@ class Settings(BaseSettings):
     job_backoff_max_seconds: float = Field(300.0, gt=0)
     worker_poll_seconds: float = Field(0.5, gt=0)
 
+    # Retention (`radqc retention`, service/retention.py); 0 turns a rule off. Finished (done)
+    # jobs last updated more than this many days ago are deleted (failed ones are kept).
+    retention_job_days: float = Field(30.0, ge=0)
+    # The stored DICOM file of a done image item received more than this many days ago is
+    # deleted (the item, findings and Observations stay); never one pending work may still read.
+    retention_file_days: float = Field(0.0, ge=0)
+    # When the disk holding RADQC_DATA_DIR is fuller than this (percent), the oldest such files
+    # are deleted until it is down to RETENTION_DISK_LOW_PERCENT (0: five points lower).
+    retention_disk_high_percent: float = Field(0.0, ge=0, le=100)
+    retention_disk_low_percent: float = Field(0.0, ge=0, le=100)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("dicom_allowed_ae_titles", mode="before")
@@ -400,6 +411,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RADQC_DICOM_LISTENER_PROCESSES > 1 needs a fixed RADQC_DICOM_PORT "
                 "(0 would give each process a port of its own)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> Settings:
+        low, high = self.retention_disk_low_percent, self.retention_disk_high_percent
+        if low and (not high or low >= high):
+            raise ValueError(
+                "RADQC_RETENTION_DISK_LOW_PERCENT must be under RADQC_RETENTION_DISK_HIGH_PERCENT"
             )
         return self
 

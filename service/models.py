@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -98,6 +99,15 @@ class Instance(Base):
     __table_args__ = (
         UniqueConstraint("sop_instance_uid", "version"),
         UniqueConstraint("sop_instance_uid", "sha256"),
+        # Retention (service/retention.py): files still stored, oldest first; a shared file.
+        Index(
+            "ix_instances_retention",
+            "received_at",
+            "id",
+            postgresql_where=text("file_removed_at IS NULL"),
+            sqlite_where=text("file_removed_at IS NULL"),
+        ),
+        Index("ix_instances_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +124,9 @@ class Instance(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     calling_ae: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When ``radqc retention`` deleted the stored file (:mod:`service.retention`): the row, its
+    # item, findings and Observations stay; the film can no longer be shown or processed again.
+    file_removed_at: Mapped[dt.datetime | None]
 
     study: Mapped[Study] = relationship()
 
@@ -185,10 +198,28 @@ class Item(Base):
 
 
 class Job(Base):
-    """A durable unit of work, claimed with a lease. ``key`` makes enqueueing idempotent."""
+    """A durable unit of work, claimed with a lease. ``key`` makes enqueueing idempotent.
+
+    Two partial indexes serve the claim (:func:`service.queue.claim`), each holding only the
+    jobs it looks for, so finished jobs cost the claim nothing: due jobs in claim order, and
+    the leases of running jobs (a few per worker)."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_claim", "status", "run_at"),)
+    __table_args__ = (
+        Index(
+            "ix_jobs_due",
+            "run_at",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
+        Index(
+            "ix_jobs_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -235,6 +266,15 @@ class Observation(Base):
     """A FHIR Observation radqc published; ``id`` is deterministic so write-back is idempotent."""
 
     __tablename__ = "observations"
+    # derived-from=DiagnosticReport/r1 also matches r1/_history/<v> with LIKE 'prefix%': on
+    # PostgreSQL with a non-C collation only a pattern_ops index serves both that and '='.
+    __table_args__ = (
+        Index(
+            "ix_observations_derived_from",
+            "derived_from",
+            postgresql_ops={"derived_from": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
@@ -242,7 +282,7 @@ class Observation(Base):
     code: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     subject: Mapped[str | None] = mapped_column(String(255), index=True)
-    derived_from: Mapped[str | None] = mapped_column(String(255), index=True)
+    derived_from: Mapped[str | None] = mapped_column(String(255))
     resource_json: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)

@@ -88,7 +88,11 @@ class AuditSelection(Base):
     """An item drawn for audit, with the strategy and its inclusion probability (for weights)."""
 
     __tablename__ = "audit_selections"
-    __table_args__ = (UniqueConstraint("item_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id"),
+        # The audit worklist's order (service/ui/worklist.py): read in order, not sorted.
+        Index("ix_audit_selections_worklist", "selected_at", "item_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))

@@ -38,4 +38,4 @@ def test_head_matches_models_and_downgrade_empties(database_url: str) -> None:
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert version == "0006"
+    assert version == "0007"

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from service import queue
 from service.db import Database
@@ -186,7 +186,11 @@ def test_a_requeue_racing_the_completion_of_the_running_job_is_not_lost(
     started: list[str] = []
 
     def after_update(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE JOBS") and not started:
+        # The requeue's one statement (an upsert), then the completion, in the same moment.
+        if (
+            statement.lstrip().upper().startswith(("INSERT INTO JOBS", "UPDATE JOBS"))
+            and not started
+        ):
             started.append(statement)
             finisher.start()  # completes at once, or waits for this transaction's row lock
             finisher.join(timeout=1.0)
@@ -202,3 +206,120 @@ def test_a_requeue_racing_the_completion_of_the_running_job_is_not_lost(
     assert completed.is_set()
     row = _job(db, "writeback:obs-1")
     assert (row.status, row.rerun, row.locked_by) == (JobStatus.QUEUED, False, None)
+
+
+def _seed_jobs(db: Database, rows: list[dict[str, Any]]) -> None:
+    now = utcnow()
+    defaults = {"attempts": 0, "rerun": False, "created_at": now, "updated_at": now,
+                "locked_by": None, "lease_expires_at": None, "max_attempts": None}  # fmt: skip
+    with db.transaction() as session:
+        session.execute(Job.__table__.insert(), [{**defaults, **row} for row in rows])
+
+
+def test_claim_order_expired_lease_first_then_due_jobs_by_time(db: Database) -> None:
+    """An expired lease is taken before due jobs; due jobs go by run_at, then id; finished,
+    failed and not-yet-due jobs are never claimed; a job whose worker died on its last allowed
+    attempt is left to the dead-letter sweep, not run again."""
+    now = utcnow()
+    ago = lambda seconds: now - dt.timedelta(seconds=seconds)  # noqa: E731
+    _seed_jobs(
+        db,
+        [
+            {"kind": "qc", "key": "late", "status": "queued", "run_at": ago(10)},
+            {"kind": "qc", "key": "early", "status": "queued", "run_at": ago(20)},
+            {"kind": "qc", "key": "tie-b", "status": "queued", "run_at": ago(10)},
+            {"kind": "qc", "key": "future", "status": "queued", "run_at": ago(-3600)},
+            {"kind": "qc", "key": "done", "status": "done", "run_at": ago(99)},
+            {"kind": "qc", "key": "failed", "status": "failed", "run_at": ago(99)},
+            {"kind": "qc", "key": "held", "status": "running", "run_at": ago(99),
+             "locked_by": "alive", "lease_expires_at": ago(-60)},
+            {"kind": "qc", "key": "orphan", "status": "running", "run_at": ago(1),
+             "locked_by": "dead", "lease_expires_at": ago(5), "attempts": 1, "max_attempts": 3},
+            {"kind": "qc", "key": "last-try", "status": "running", "run_at": ago(99),
+             "locked_by": "dead", "lease_expires_at": ago(50), "attempts": 3, "max_attempts": 3},
+        ],
+    )  # fmt: skip
+    order = []
+    while True:
+        with db.transaction() as session:
+            job = queue.claim(session, "w", 30)
+        if job is None:
+            break
+        order.append(job.key)
+    assert order == ["orphan", "early", "late", "tie-b"]
+    assert _job(db, "last-try").status == JobStatus.RUNNING  # for dead_letter_abandoned
+    with db.transaction() as session:
+        assert [j.key for j in queue.dead_letter_abandoned(session)] == ["last-try"]
+
+
+def test_requeue_of_a_job_deleted_by_retention_queues_it_again(db: Database) -> None:
+    with db.transaction() as session:
+        queue.enqueue(session, queue.STUDY, "study:9", max_attempts=3)
+    with db.transaction() as session:
+        job = queue.claim(session, "w1", 30)
+        assert job is not None
+        queue.complete(session, job)
+    with db.transaction() as session:
+        session.execute(Job.__table__.delete().where(Job.key == "study:9"))
+        queue.enqueue(session, queue.STUDY, "study:9", max_attempts=3, requeue=True)
+    row = _job(db, "study:9")
+    assert (row.status, row.attempts, row.rerun) == (JobStatus.QUEUED, 0, False)
+
+
+def test_queue_depth_counts_queued_and_running_only(db: Database) -> None:
+    now = utcnow()
+    _seed_jobs(
+        db,
+        [{"kind": "qc", "key": f"k{i}", "status": s, "run_at": now}
+         for i, s in enumerate(["queued", "queued", "running", "done", "failed"])],
+    )  # fmt: skip
+    with db.reader() as session:
+        assert queue.queue_depth(session) == 3
+
+
+@pytest.mark.postgres
+def test_claim_walks_the_due_index_whatever_the_backlog(postgres_url: str) -> None:
+    """On PostgreSQL the claim is two index-ordered lookups: with 30,000 finished and 5,000
+    queued jobs it reads a handful of index entries, never sorts, never scans the table."""
+    db = Database(postgres_url)
+    try:
+        with db.transaction() as session:
+            session.execute(Job.__table__.delete())
+            session.execute(
+                text(
+                    "INSERT INTO jobs (kind, key, status, attempts, rerun, run_at, created_at,"
+                    " updated_at) SELECT 'qc', 'k' || g, CASE WHEN g <= 30000 THEN 'done'"
+                    " ELSE 'queued' END, 0, false, now() - g * interval '1 second', now(), now()"
+                    " FROM generate_series(1, 35000) g"
+                )
+            )
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE jobs"))
+        plans: list[Any] = []
+
+        def explain(conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("UPDATE JOBS") and not plans:
+                raw = conn.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters
+                )
+                plans.append(raw.scalar_one()[0]["Plan"])
+
+        event.listen(db.engine, "before_cursor_execute", explain)
+        try:
+            with db.transaction() as session:
+                assert queue.claim(session, "w", 30) is not None
+        finally:
+            event.remove(db.engine, "before_cursor_execute", explain)
+        nodes = _plan_nodes(plans[0])
+        assert not any(n["Node Type"] in ("Sort", "Seq Scan", "Bitmap Heap Scan") for n in nodes)
+        scans = {n.get("Index Name"): n for n in nodes if n["Node Type"] == "Index Scan"}
+        assert {"ix_jobs_lease", "ix_jobs_due"} <= set(scans)
+        assert scans["ix_jobs_due"]["Actual Rows"] <= 2  # the first due job, not the backlog
+    finally:
+        with db.transaction() as session:
+            session.execute(Job.__table__.delete())
+        db.dispose()
+
+
+def _plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(n for child in node.get("Plans", []) for n in _plan_nodes(child))]

@@ -1,0 +1,76 @@
+"""The growth benchmark on a few hundred items: the generator's rows hang together and follow
+its distributions, and the run measures through the API on both schemas."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench.growth import run
+
+
+@pytest.mark.timeout(240)
+def test_tiny_growth_run(
+    bench_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if bench_database != "postgres":
+        pytest.skip("the growth benchmark needs PostgreSQL (COPY)")
+    name = f"radqc_growth_test_{uuid.uuid4().hex[:8]}"
+    argv = [
+        "--items", "600", "--chunk", "250", "--database", name, "--keep", "--calls", "2",
+        "--csv-rows", "100", "--only", "worklist pending", "--out", str(tmp_path),
+    ]  # fmt: skip
+    try:
+        assert run.main(argv) == 0
+        engine = create_engine(run.database_url(name))
+        with engine.connect() as conn:
+            one = lambda sql: conn.execute(text(sql)).scalar_one()  # noqa: E731
+            assert one("SELECT count(*) FROM items") == 600
+            assert 0.6 < one("SELECT avg((kind = 'image')::int) FROM items") < 0.8
+            done = one("SELECT count(*) FROM items WHERE status = 'done'")
+            findings = one("SELECT count(*) FROM findings")
+            assert 2.4 < findings / 600 < 3.6
+            # an Observation per finding and a summary per done item, each pointing home
+            assert one("SELECT count(*) FROM observations") == findings + done
+            assert one("SELECT count(*) FROM observations o LEFT JOIN findings f"
+                       " ON f.id = o.finding_id WHERE o.code <> 'qc.summary'"
+                       " AND (f.id IS NULL OR f.item_id <> o.item_id)") == 0  # fmt: skip
+            # flagged: a finding at or above 0.5; unflagged: none
+            assert (
+                one(
+                    "SELECT count(*) FROM items i WHERE i.flagged AND NOT EXISTS (SELECT 1"
+                    " FROM findings f WHERE f.item_id = i.id AND f.confidence >= 0.5)"
+                )
+                == 0
+            )
+            assert (
+                one(
+                    "SELECT count(*) FROM items i WHERE NOT i.flagged AND EXISTS (SELECT 1"
+                    " FROM findings f WHERE f.item_id = i.id AND f.confidence >= 0.5)"
+                )
+                == 0
+            )
+            assert (
+                one(
+                    "SELECT count(*) FROM items i JOIN instances s ON s.id = i.instance_id"
+                    " WHERE i.sop_instance_uid <> s.sop_instance_uid"
+                )
+                == 0
+            )
+            assert one("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')") >= 3
+            assert one("SELECT count(*) FROM audits") >= 1
+            assert one("SELECT version_num FROM alembic_version") == "0007"
+        engine.dispose()
+    finally:
+        run.drop(name)
+    out = capsys.readouterr().out
+    assert "worklist pending" in out and "generated in" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    for phase in ("before", "after"):
+        timing = results[phase]["queries"]["worklist pending"]
+        assert timing["n"] == 2 and timing["p95_ms"] > 0
+        assert results[phase]["plans"]["worklist pending"]  # its statements, explained
