@@ -140,11 +140,7 @@ def search_study_instances(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    keys, unsupported = _keys(request, _INSTANCE_KEYS)
-    keys["StudyInstanceUID"] = study
-    with comps.db.reader() as session:
-        instances = _instances(session, keys, limit, offset)
-    return _answer(instances, unsupported)
+    return _search_instances(request, comps, limit, offset, study=study)
 
 
 @router.get("/instances", summary="QIDO-RS: search for instances")
@@ -155,7 +151,16 @@ def search_instances(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
+    return _search_instances(request, comps, limit, offset)
+
+
+def _search_instances(
+    request: Request, comps: Components, limit: int, offset: int, study: str | None = None
+) -> Response:
+    """Both instance searches; ``study`` (from the path) overrides a StudyInstanceUID key."""
     keys, unsupported = _keys(request, _INSTANCE_KEYS)
+    if study is not None:
+        keys["StudyInstanceUID"] = study
     with comps.db.reader() as session:
         instances = _instances(session, keys, limit, offset)
     return _answer(instances, unsupported)
