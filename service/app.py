@@ -26,6 +26,7 @@ from service.api import audits, engines, evaluations, health, items, llm_usage, 
 from service.api.auth import resolve_tokens
 from service.api.errors import Renderer, install_error_handlers, install_request_guards
 from service.api.headers import SecurityHeaders
+from service.api.oidc import OidcVerifier
 from service.components import Components
 from service.config import Settings
 from service.db import Database
@@ -101,6 +102,7 @@ def build_api(components: Components) -> FastAPI:
     app.state.components = components
     app.state.tokens = resolve_tokens(components.settings)
     app.state.token_people = dict(components.settings.api_token_people)
+    app.state.oidc = OidcVerifier.from_settings(components.settings)  # None unless configured
     # An audit republishes the item's Observations in its own transaction: a verdict changes
     # their status, and the new version is queued for write-back through the outbox.
     app.state.audits = AuditService(

@@ -25,6 +25,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from service.errors import ConfigurationError
 
 Role = Literal["ingest", "reader", "auditor", "admin"]
+# The signature algorithms accepted on OpenID tokens by default: asymmetric ones only.
+OIDC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")
 ROLES: tuple[Role, ...] = ("ingest", "reader", "auditor", "admin")
 
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # DICOM AE: 16 chars, no backslash
@@ -137,6 +139,21 @@ class Settings(BaseSettings):
     api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
     # Who holds each token (``role@person:token`` in RADQC_API_TOKENS): audits name the person.
     api_token_people: dict[str, str] = Field(default_factory=dict, exclude=True)
+    # OpenID Connect (service/api/oidc.py): bearer JWTs of the hospital's identity provider are
+    # accepted besides the static tokens when the issuer and the audience are set. The role is
+    # read from the claim at this dotted path (Keycloak: `realm_access.roles`); the map (JSON,
+    # e.g. {"radqc-auditors": "auditor"}) turns the provider's values into radqc roles (empty:
+    # values that are radqc role names count as they are). Only asymmetric algorithms.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_role_map: dict[str, Role] = Field(default_factory=dict)
+    oidc_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(OIDC_ALGORITHMS)
+    )
+    oidc_leeway_seconds: float = Field(30.0, ge=0, le=600)
+    oidc_jwks_cache_seconds: float = Field(300.0, gt=0)
+    oidc_ca_bundle: Path | None = None
     # /metrics: with a token, a scrape must send it as a bearer token; without one it is served
     # to loopback clients only, unless metrics_open (anyone who can reach the port).
     metrics_token: str = ""
@@ -339,6 +356,25 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_ae_list(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _parse_algorithms(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        symmetric = [name for name in value if name == "none" or name.startswith("HS")]
+        if symmetric:
+            raise ValueError(f"RADQC_OIDC_ALGORITHMS may not include {', '.join(symmetric)}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        if bool(self.oidc_issuer) != bool(self.oidc_audience):
+            raise ValueError("RADQC_OIDC_ISSUER and RADQC_OIDC_AUDIENCE are set together")
+        return self
 
     @field_validator("dicom_ae_title")
     @classmethod

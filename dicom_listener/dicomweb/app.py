@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dicom_listener.dicomweb import qido, routes_stow
 from dicom_listener.dicomweb.stow import StowService
 from service.api.errors import install_error_handlers, install_request_guards
+from service.api.oidc import OidcVerifier
 from service.components import Components
 from service.dicom_receive import DicomReceiver
 from service.storage import INCOMING
@@ -40,13 +41,20 @@ class PrefixDispatch:
             await self.app(scope, receive, send)
 
 
-def build(components: Components, tokens: dict[str, str], people: dict[str, str]) -> FastAPI:
-    """The DICOMweb application: STOW-RS (role ``ingest``) and QIDO-RS (reading roles)."""
+def build(
+    components: Components,
+    tokens: dict[str, str],
+    people: dict[str, str],
+    oidc: OidcVerifier | None = None,
+) -> FastAPI:
+    """The DICOMweb application: STOW-RS (role ``ingest``) and QIDO-RS (reading roles), with the
+    API's static tokens and OpenID provider."""
     settings = components.settings
     app = FastAPI(title="radqc DICOMweb", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.components = components
     app.state.tokens = tokens
     app.state.token_people = people
+    app.state.oidc = oidc
     receiver = DicomReceiver(components.db, components.files, components.queue_options)
     app.state.stow = StowService(receiver, components.files.root / INCOMING)
     install_error_handlers(app, {})
@@ -59,5 +67,5 @@ def build(components: Components, tokens: dict[str, str], people: dict[str, str]
 def mount(api: FastAPI, components: Components) -> None:
     """Serve DICOMweb under ``/dicomweb`` of ``api`` (after its tokens are resolved). Call it
     after the API's request guards are installed, so that it is dispatched to before them."""
-    dicomweb = build(components, api.state.tokens, api.state.token_people)
+    dicomweb = build(components, api.state.tokens, api.state.token_people, api.state.oidc)
     api.add_middleware(PrefixDispatch, prefix=PREFIX, target=dicomweb)

@@ -1,4 +1,5 @@
-"""Bearer tokens with roles (DESIGN §6). ``admin`` may do everything."""
+"""Bearer tokens with roles (DESIGN §6): static tokens, and JWTs of the hospital's OpenID
+provider (:mod:`service.api.oidc`). ``admin`` may do everything."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.api.oidc import OidcRefused, OidcUnavailable, OidcVerifier, looks_like_jwt
 from service.config import Role, Settings
 
 log = logging.getLogger(__name__)
@@ -63,11 +65,42 @@ def authenticate(
     return None
 
 
-def principal_of(request: Request, presented: str) -> Principal | None:
-    """The holder of ``presented`` among the app's tokens (``app.state.tokens`` and, for named
-    holders, ``app.state.token_people``)."""
+def identify(request: Request, presented: str) -> Principal:
+    """The holder of ``presented``: one of the app's static tokens (``app.state.tokens`` and, for
+    named holders, ``app.state.token_people``), else a JWT of the hospital's OpenID provider when
+    one is configured (``app.state.oidc``, :mod:`service.api.oidc`). Raises 401 for an unknown or
+    invalid token, 403 for a valid JWT without a radqc role, 503 when the provider's keys cannot
+    be fetched."""
     people = getattr(request.app.state, "token_people", None)
-    return authenticate(request.app.state.tokens, presented, people)
+    found = authenticate(request.app.state.tokens, presented, people)
+    if found is not None:
+        return found
+    verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
+    if verifier is None or not looks_like_jwt(presented):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "unknown token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    try:
+        identity = verifier.verify(presented)
+    except OidcUnavailable as exc:
+        log.warning("OIDC: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    except OidcRefused as exc:
+        if exc.forbidden:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
+        challenge = f'Bearer error="invalid_token", error_description="{exc}"'
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": challenge}
+        ) from exc
+    return Principal(role=identity.role, name=f"{identity.role}@oidc:{identity.name}")
+
+
+def principal_of(request: Request, presented: str) -> Principal | None:
+    """:func:`identify`, or None where it refuses (the audit pages ask to sign in again)."""
+    try:
+        return identify(request, presented)
+    except HTTPException:
+        return None
 
 
 def require_roles(*roles: Role) -> object:
@@ -84,13 +117,7 @@ def require_roles(*roles: Role) -> object:
                 "a bearer token is required",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        principal = principal_of(request, credentials.credentials)
-        if principal is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "unknown token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        principal = identify(request, credentials.credentials)
         if principal.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
