@@ -9,7 +9,9 @@ metrics, laterality, sex) is a new module whose ``CHECKS`` are added to the tupl
   :mod:`.annotation` read the header only; :mod:`.stored_object` also reads the stored file;
   the pixel checks (:mod:`.photometric`, :mod:`.orientation`, :mod:`.exposure`,
   :mod:`.geometry`, :mod:`.artifacts`, :mod:`.positioning`) read the decoded image once
-  (:mod:`.pixels`) and a lung-field proxy measured on it (:mod:`.lungs`).
+  (:mod:`.pixels`), a lung-field proxy measured on it (:mod:`.lungs`), the anatomy model's
+  masks (:mod:`.anatomy`) and measures built on them (:mod:`.objects`: foreign bodies;
+  :mod:`.text_lines`: burned-in text; :mod:`._morphology`: top-hat and connected pieces).
 - reports (``ReportInput``, seen through :class:`._report.ReportView`): the modules listed in
   :mod:`.report_checks` (structure, truncation, placeholders, terminology, omission,
   inconsistency, laterality, sex, measurement, typo and homophones, exam mismatch and views,

@@ -83,7 +83,10 @@ CONCEPTS: tuple[Concept, ...] = (
         "consolidation",
         r"consolidations?|airspace (?:disease|opacit(?:y|ies))",
         acute=True,
-        impression=r"consolidat|pneumonia|airspace|air space|opacit|infiltrat|infect",
+        # airspace opacity is a sign, not a diagnosis: an impression that names what fills the
+        # airspaces (edema, heart failure, atelectasis, haemorrhage, aspiration) carries it
+        impression=r"consolidat|pneumonia|airspace|air space|opacit|infiltrat|infect|edema|"
+        r"heart failure|fluid overload|volume overload|congesti|atelecta|hemorrhag|aspiration",
     ),
     _concept(
         "pneumonia",

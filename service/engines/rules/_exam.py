@@ -67,6 +67,8 @@ def exam_evidence(view: ReportView) -> Evidence:
 def modality(exam: str) -> str | None:
     """``XR``, ``CT``, ``MR``, ``US``, ``NM``, ``RF`` or ``MG``; None when unclear."""
     named = {name for name, regex in _EXPLICIT_REGEX.items() if regex.search(exam)}
+    if len(named) == 2 and "RF" in named and named & {"CT", "MR"}:
+        named.discard("RF")  # a CT or MR angiogram, arthrogram or myelogram is a CT or MR
     if len(named) == 1:
         return named.pop()
     if named:

@@ -41,14 +41,20 @@ def whole(image: WorkingImage) -> tuple[int, int, int, int]:
     return 0, 0, h, w
 
 
+def misdisplayed_film(image: WorkingImage, layout: Anatomy) -> bool:
+    """The grey-level layout says inverted, rotated or upside down, and the anatomy model does
+    not read an upright chest (when it does, surely, it overrules those cues)."""
+    return misdisplayed(layout) and not model.of_image(image).upright
+
+
 def pixel_check(
     check: PixelCheck, *, upright_only: bool = True
 ) -> Callable[[ImageInput], list[Finding]]:
     """An image check from a check of the working image: no image, no findings.
 
     ``upright_only`` checks measure anatomy, so they are skipped on an image that displays
-    inverted, rotated or upside down (by its grey levels, or turned by the anatomy model's
-    reading: the orientation check reports that error once) and on an animal's radiograph
+    inverted, rotated or upside down (by its grey levels, or turned or inverted by the anatomy
+    model's reading: the orientation check reports that error once) and on an animal's radiograph
     (the subject check reports it; human chest anatomy does not apply).
     """
 
@@ -60,7 +66,10 @@ def pixel_check(
             return []
         layout = anatomy(image)
         if upright_only and (
-            misdisplayed(layout) or check_human_subject(item) or model.turn_of(image) is not None
+            misdisplayed_film(image, layout)
+            or check_human_subject(item)
+            or model.turn_of(image) is not None
+            or model.reads_inverted(image)
         ):
             return []  # anatomy measures assume a correctly displayed human chest
         return check(image, layout)

@@ -28,6 +28,7 @@ import onnxruntime as ort  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 from PIL import Image
 
+from service.engines.rules._morphology import components
 from service.engines.rules.pixels import WorkingImage, derived
 from service.errors import EngineError, InvalidInputError
 
@@ -56,8 +57,13 @@ _TURN_MARGIN = 0.02
 # 0.90-0.95, so the bar is lower than _MIN_CONFIDENCE; clean dev films reversed scored at most
 # 0.92 (and always below themselves as they came).
 _MIN_INVERTED_CONFIDENCE = 0.93
+# The heart's width over the thorax's, at least, for the model's heart to be trusted: an adult
+# heart is 0.4-0.5 of the chest; on the dev films of bench/quality/images.py the model's heart
+# was narrower than 0.3 only where it was misplaced (clean films at 0.11-0.24).
+MIN_HEART_WIDTH = 0.3
 
 __all__ = [
+    "MIN_HEART_WIDTH",
     "Anatomy",
     "AnatomyModel",
     "Box",
@@ -157,6 +163,23 @@ class Anatomy:
             p == "a lung was not found" or p == "the lungs are not side by side"
             for p in self.problems
         )
+
+    @property
+    def heart_between_lungs(self) -> bool:
+        """A plausible layout to measure between the lungs from: both lungs found side by side
+        and the heart below their middle (no layout problem; the model may be unsure), the
+        heart's centre between the lungs' centres and the heart at least ``MIN_HEART_WIDTH``
+        of the thorax wide. When False the zone between the model's lungs may hold the spine
+        or a lung, not the mediastinum."""
+        marks = self.landmarks
+        right, left, heart = marks.right_lung, marks.left_lung, marks.heart_box
+        ratio = marks.cardiothoracic_ratio
+        if self.layout_problems or right is None or left is None or heart is None:
+            return False
+        if ratio is None or ratio < MIN_HEART_WIDTH:
+            return False
+        low, high = sorted((right.centre.col, left.centre.col))
+        return low < (heart.left + heart.right) / 2 < high
 
     @property
     def layout_problems(self) -> tuple[str, ...]:
@@ -413,44 +436,7 @@ def _problems(masks: Mask, marks: Landmarks, scale: float) -> tuple[str, ...]:
     return tuple(problems)
 
 
-# -- mask geometry (working pixels in, film pixels out) -----------------------------------------
-
-
-def _components(mask: Mask) -> list[Mask]:
-    """4-connected pieces of ``mask``, largest first (row runs joined by union-find)."""
-    edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-    run_rows, starts = np.nonzero(edges == 1)
-    ends = np.nonzero(edges == -1)[1]
-    parent = list(range(len(starts)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    row_first = np.searchsorted(run_rows, np.arange(mask.shape[0] + 1))
-    for r in range(mask.shape[0] - 1):
-        a, a_end = int(row_first[r]), int(row_first[r + 1])
-        b, b_end = a_end, int(row_first[r + 2])
-        while a < a_end and b < b_end:
-            if starts[a] < ends[b] and starts[b] < ends[a]:
-                parent[root(a)] = root(b)
-            if ends[a] < ends[b]:
-                a += 1
-            else:
-                b += 1
-    groups: dict[int, list[int]] = {}
-    for i in range(len(starts)):
-        groups.setdefault(root(i), []).append(i)
-    pieces = []
-    for runs in groups.values():
-        piece = np.zeros_like(mask, dtype=bool)
-        for i in runs:
-            piece[run_rows[i], starts[i] : ends[i]] = True
-        pieces.append(piece)
-    pieces.sort(key=lambda p: -int(p.sum()))
-    return pieces
+# -- mask geometry (working pixels in, film pixels out; 4-connected pieces from _morphology) ---
 
 
 def fill_holes(mask: Mask) -> Mask:
@@ -461,7 +447,7 @@ def fill_holes(mask: Mask) -> Mask:
         return mask
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = np.pad(mask[r0:r1, c0:c1], 1)
-    outside = next(p for p in _components(~crop) if p[0, 0])
+    outside = next(p for p in components(~crop) if p[0, 0])
     filled = mask.copy()
     filled[r0:r1, c0:c1] = ~outside[1:-1, 1:-1]
     return filled
@@ -469,7 +455,7 @@ def fill_holes(mask: Mask) -> Mask:
 
 def keep_largest(mask: Mask, min_pixels: float) -> Mask:
     """The largest connected piece of ``mask``; empty when it is smaller than ``min_pixels``."""
-    pieces = _components(mask)
+    pieces = components(mask)
     if not pieces or pieces[0].sum() < min_pixels:
         return np.zeros_like(mask, dtype=bool)
     return pieces[0]
@@ -484,7 +470,7 @@ def split_pair(
     probabilities over each piece, so a lung is never split between the names; one piece
     alone (one lung missing, or both joined) is divided pixel by pixel.
     """
-    pieces = [p for p in _components(np.maximum(prob_a, prob_b) > 0.5)[:2] if p.sum() >= min_pixels]
+    pieces = [p for p in components(np.maximum(prob_a, prob_b) > 0.5)[:2] if p.sum() >= min_pixels]
     if len(pieces) == 2:
         votes = [float((prob_a - prob_b)[p].mean()) for p in pieces]
         first, second = pieces if votes[0] >= votes[1] else pieces[::-1]

@@ -137,7 +137,8 @@ _NO_CONTRAST_GIVEN = re.compile(
     re.IGNORECASE,
 )
 _CONTRAST_WORD = re.compile(
-    r"contrast|gadolin|gado|enhanced|unenhanced|phase|omnipaque|isovue|visipaque|iohexol|"
+    r"contrast|opacified|filling defect|gadolin|gado|enhanced|unenhanced|phase|omnipaque|"
+    r"isovue|visipaque|iohexol|"
     r"iopamidol|iodixanol|optiray|magnevist|gadavist|dotarem|multihance|eovist",
     re.IGNORECASE,
 )
@@ -243,11 +244,30 @@ def check_modality(view: ReportView) -> list[Finding]:
     return []
 
 
+# what only a contrast study can show, even when the sentence is negative: contrast that could
+# have leaked ("no extravasation of oral contrast"), vessels filled with it ("the pulmonary
+# arteries are well opacified", "no filling defect")
+_CONTRAST_IMPLIED = re.compile(
+    r"\b(?:(?:extravasation|leak(?:age)?) of (?:the )?(?:oral |intravenous |IV |enteric |rectal |"
+    r"water[- ]soluble )?contrast|(?:oral|enteric|rectal|water[- ]soluble) contrast|"
+    r"(?:well|adequately|optimally|suboptimally|densely|homogeneously) opacified|"
+    r"(?:intraluminal )?filling defects?)\b",
+    re.IGNORECASE,
+)
+# contrast from an earlier study, still there
+_LEFT_OVER = re.compile(
+    r"\b(?:retained|residual|excreted|prior|previous|earlier|recent|old|from the)\b", re.I
+)
+
+
 def _contrast_given(sentence: str) -> re.Match[str] | None:
     m = _CONTRAST_GIVEN.search(sentence)
-    if m is None or _NO_CONTRAST_GIVEN.search(sentence):
-        return None
-    return m
+    if m is not None and not _NO_CONTRAST_GIVEN.search(sentence):
+        return m
+    implied = _CONTRAST_IMPLIED.search(sentence)
+    if implied is not None and not _LEFT_OVER.search(sentence):
+        return implied
+    return None
 
 
 def check_contrast(view: ReportView) -> list[Finding]:
@@ -275,8 +295,206 @@ def check_contrast(view: ReportView) -> list[Finding]:
     return []
 
 
+# Body regions an exam can be of, after the DICOM Body Part Examined defined terms and the
+# Common Anatomic Regions context group (PS3.16 CID 4031), grouped so that an order and a report
+# that name parts of the same region agree ("XR Chest" and "PA and lateral chest", "ribs").
+_BODY_PARTS: dict[str, str] = {
+    "chest": r"chest|thorax|thoracic cavity|lungs?|ribs?|sternum|cxr",
+    "abdomen": r"abdomen|abdominal|abd|kub|liver|kidneys?|renal|gallbladder|pancreas|spleen|"
+    r"bowel|colon",
+    "pelvis": r"pelvis|pelvic|sacrum|coccyx|sacroiliac|si joints?|uterus|ovar(?:y|ies)|bladder|"
+    r"prostate|scrotum|testicles?",
+    "head": r"head|brain|skull|cranium|orbits?|sinus(?:es)?|facial bones|face|mandible|jaw|"
+    r"temporal bones?|sella|iac",
+    "neck": r"neck|soft tissues? (?:of the )?neck|thyroid|larynx|cervical soft tissues?",
+    "cervical spine": r"cervical spine|c-spine|cspine",
+    "thoracic spine": r"thoracic spine|t-spine|tspine|dorsal spine",
+    "lumbar spine": r"lumbar spine|l-spine|lspine|lumbosacral spine",
+    "shoulder": r"shoulders?|scapula|clavicle|acromioclavicular|ac joints?",
+    "humerus": r"humerus|upper arm",
+    "elbow": r"elbows?",
+    "forearm": r"forearms?|radius and ulna",
+    "wrist": r"wrists?|scaphoid",
+    "hand": r"hands?|fingers?|thumb",
+    "hip": r"hips?",
+    "femur": r"femur|thigh",
+    "knee": r"knees?|patella",
+    "leg": r"tibia(?: and fibula)?|fibula|lower leg|tib[/ -]fib",
+    "ankle": r"ankles?",
+    "foot": r"foot|feet|toes?|calcaneus|heel",
+    "breast": r"breasts?|mammo\w*",
+}
+# parts the exam of a region shows, or is often ordered with: never a mismatch
+_REGION_COMPATIBLE = {
+    "chest": {"chest", "thoracic spine", "shoulder"},
+    "abdomen": {"abdomen", "pelvis", "lumbar spine", "chest"},  # the lung bases
+    "pelvis": {"pelvis", "abdomen", "hip"},
+    "hip": {"hip", "pelvis", "femur"},
+    "neck": {"neck", "cervical spine"},
+    "cervical spine": {"cervical spine", "neck"},
+    "thoracic spine": {"thoracic spine", "chest"},
+    "lumbar spine": {"lumbar spine", "abdomen", "pelvis"},
+    "shoulder": {"shoulder", "humerus", "chest"},
+    "humerus": {"humerus", "shoulder", "elbow"},
+    "elbow": {"elbow", "humerus", "forearm"},
+    "forearm": {"forearm", "elbow", "wrist"},
+    "wrist": {"wrist", "forearm", "hand"},
+    "hand": {"hand", "wrist"},
+    "femur": {"femur", "hip", "knee"},
+    "knee": {"knee", "femur", "leg"},
+    "leg": {"leg", "knee", "ankle"},
+    "ankle": {"ankle", "leg", "foot"},
+    "foot": {"foot", "ankle"},
+}
+_PART_REGEX = re.compile(
+    "|".join(rf"(?P<p{i}>\b(?:{p})\b)" for i, p in enumerate(_BODY_PARTS.values())),
+    re.IGNORECASE,
+)
+_PART_NAMES = tuple(_BODY_PARTS)
+# a spine level named alone ("THORACIC", "LUMBAR") is read with "spine" when it follows
+_SPINE_LEVEL = re.compile(r"\b(cervical|thoracic|lumbar)(?: and \w+)? spine\b", re.IGNORECASE)
+# an exam line's own comparison or date: "PA and lateral chest compared to CT abdomen"
+_EXAM_LINE_END = re.compile(
+    r"\b(?:compar\w*|prior|previous|dated|with reference|correlat\w*|history|indication)\b",
+    re.IGNORECASE,
+)
+# a findings sentence that says what was imaged: "Three views of the left knee demonstrate"
+_IMAGED = re.compile(
+    r"\b(?:(?:\w+|\d) (?:views?|images?|projections?|radiographs?)|radiographs?|x-?rays?|"
+    r"(?:frontal|lateral|oblique|AP|PA)(?: and (?:frontal|lateral|oblique))? (?:views?|"
+    r"projections?|radiographs?)) of the (?:(?:right|left|bilateral) )?(?P<part>[a-z-]+(?: "
+    r"[a-z-]+)?)\b",
+    re.IGNORECASE,
+)
+
+
+def _parts(text: str) -> set[str]:
+    """The body regions a short text (an exam display, an exam line) names."""
+    found: set[str] = set()
+    for m in _PART_REGEX.finditer(text):
+        found.add(_PART_NAMES[int((m.lastgroup or "p0")[1:])])
+    levels = {m.group(1).lower() + " spine" for m in _SPINE_LEVEL.finditer(text)}
+    if levels:
+        found |= levels
+        if "thoracic spine" in levels:
+            found.discard("chest")  # "thoracic" is the spine's level here
+    return found
+
+
+def _agrees(named: set[str], ordered: set[str]) -> bool:
+    allowed = set(ordered)
+    for region in ordered:
+        allowed |= _REGION_COMPATIBLE.get(region, {region})
+    return bool(named & allowed)
+
+
+_MAX_EXAM_LINE = 100  # an exam line names the exam; a longer "EXAM" is a physical examination
+
+
+def _exam_line(view: ReportView) -> tuple[str, int, int] | None:
+    """The report's own exam line (the first line of the EXAMINATION section), up to a
+    comparison or a date."""
+    for span in view.named({"exam"}):
+        body = view.text[span.start : span.end].split("\n", 1)[0]
+        if len(body.strip()) > _MAX_EXAM_LINE:
+            return None
+        end = _EXAM_LINE_END.search(body)
+        line = body[: end.start()] if end else body
+        if line.strip():
+            lead = len(line) - len(line.lstrip())
+            return span.name, span.start + lead, span.start + len(line.rstrip())
+    return None
+
+
+def _covered(
+    view: ReportView, named: set[str], ordered: set[str], skip: tuple[int, int] | None = None
+) -> bool:
+    """Whether the findings or impression describe a region compatible with ``named`` (outside
+    the sentence ``skip``, and other than the ``ordered`` regions): a combined report
+    ("Chest: ... Left knee: ...") covers two exams."""
+    allowed = set(named)
+    for region in named:
+        allowed |= _REGION_COMPATIBLE.get(region, {region})
+    allowed -= ordered
+    for span in main_spans(view):
+        for start, end in sentences(view.text, span):
+            if skip is not None and start <= skip[0] < end:
+                continue
+            if _parts(view.text[start:end]) & allowed:
+                return True
+    return False
+
+
+def _mismatch(
+    view: ReportView, section: str, start: int, end: int, what: str, ordered: str
+) -> list[Finding]:
+    message = (
+        f"The report's {what} ('{view.text[start:end].strip()[:60]}') does not match the "
+        f"ordered exam '{ordered[:40]}'; check that the report belongs to this order."
+    )
+    evidence = [text_evidence(section, view.text, start, end), exam_evidence(view)]
+    return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
+
+
+def check_exam_line(view: ReportView) -> list[Finding]:
+    """The report's own EXAMINATION line against the order: another modality ("CT Chest" for
+    an XR order), another body region ("XR Lumbar Spine" for a chest order), or the opposite
+    contrast ("with contrast" for an order without)."""
+    exam = exam_text(view)
+    line = _exam_line(view)
+    if not exam or line is None:
+        return []
+    section, start, end = line
+    text = view.text[start:end]
+    upper = text.upper()
+    ordered_modality, named_modality = modality(exam), modality(upper)
+    if (
+        ordered_modality is not None
+        and named_modality is not None
+        and named_modality != ordered_modality
+        and named_modality not in _COMPATIBLE.get(ordered_modality, set())
+        and ordered_modality not in _COMPATIBLE.get(named_modality, set())
+    ):
+        return _mismatch(view, section, start, end, f"exam line names {named_modality}", exam)
+    named, ordered = _parts(text), _parts(exam)
+    if named and ordered and not _agrees(named, ordered) and not _covered(view, named, ordered):
+        return _mismatch(view, section, start, end, "exam line names another body region", exam)
+    explicit = _CONTRAST_NONE.search(text) or _WITH_CONTRAST_LINE.search(text)
+    if explicit is not None:
+        said, wanted = contrast_ordered(upper), contrast_ordered(exam)
+        if said is not None and wanted is not None and said != wanted:
+            return _mismatch(view, section, start, end, "exam line's contrast", exam)
+    return []
+
+
+_WITH_CONTRAST_LINE = re.compile(r"\bw(?:ith)?/? ?(?:iv )?contrast\b|\bCTA\b|\bangiogra", re.I)
+
+
+def check_imaged_region(view: ReportView) -> list[Finding]:
+    """A findings sentence saying what was imaged names another region than the order's
+    ("Frontal and lateral views of the right wrist show no fracture" in a chest report)."""
+    exam = exam_text(view)
+    ordered = _parts(exam)
+    if not ordered:
+        return []
+    for span in main_spans(view):
+        for m in _IMAGED.finditer(view.text, span.start, span.end):
+            named = _parts(m.group("part"))
+            if (
+                named
+                and not _agrees(named, ordered)
+                and not _covered(view, named, ordered, m.span())
+            ):
+                return _mismatch(
+                    view, span.name, m.start(), m.end(), "text describes images of", exam
+                )
+    return []
+
+
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
     check_region,
     check_modality,
     check_contrast,
+    check_exam_line,
+    check_imaged_region,
 )

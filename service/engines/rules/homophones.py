@@ -139,13 +139,42 @@ HOMOPHONES: tuple[tuple[re.Pattern[str], str, float], ...] = (
         0.8,
     ),
     _rule(r"\blegions?\b", "'legion' where 'lesion' is meant", 0.8),
+    # words a chest report never uses, each a known recognition of a radiology word
+    _rule(r"\ba cute\b", "'a cute' where 'acute' is meant", 0.9),
+    _rule(r"\bdeceases?\b", "'decease' where 'disease' is meant", 0.85),
+    _rule(r"\bin tact\b", "'in tact' where 'intact' is meant", 0.85),
+    _rule(r"\blunges\b", "'lunges' where 'lungs' is meant", 0.85),
+    _rule(r"\bsighs\b", "'sighs' where 'size' is meant", 0.85),
+    _rule(r"\bchess\b", "'chess' where 'chest' is meant", 0.85),
+    _rule(r"\bbonny\b", "'bonny' where 'bony' is meant", 0.85),
+    _rule(r"\btorturous\b", "'torturous' where 'tortuous' is meant", 0.85),
+    _rule(r"\becstatic\b", "'ecstatic' where 'ectatic' is meant", 0.85),
+    _rule(r"\bammonia\b", "'ammonia' where 'pneumonia' is meant", 0.8),
+    _rule(r"\bnoodles?\b", "'noodle' where 'nodule' is meant", 0.85),
+    _rule(
+        r"\bvocal (?:airspace|air space|consolidation|opacit\w+|infiltrat\w+|lesions?|"
+        r"abnormalit\w+|areas?|densit\w+|nodul\w+|findings?|disease|pneumonia|atelectasis|"
+        r"scarring|lucenc\w+)\b",
+        "'vocal' where 'focal' is meant",
+    ),
+    _rule(
+        r"\bregenerative (?:changes?|disease|joint|dis[ck]|spondylosis|arthritis|arthropathy|"
+        r"endplate)\b",
+        "'regenerative' where 'degenerative' is meant",
+    ),
+    _rule(
+        r"\b(?:the|thoracic|ascending|descending|tortuous|calcified|atherosclerotic|unfolded|"
+        r"abdominal) aura\b|\baura (?:is|appears|demonstrates|shows)\b",
+        "'aura' where 'aorta' is meant",
+    ),
 )
 # Every pattern above has one of these words: a report without any needs no further reading
 # ("along" and "prolonged" are not "long").
 _TRIGGERS = re.compile(
     r"\b(?:plural|discreet|ileum|ilium|long|callous|hearth|know|write|hurt|infusions?|intestinal|"
     r"modules?|prier|classified|erotic|bowls?|humorous|stints?|chords?|affect|scaring|plain|"
-    r"rental|fisher|higher|empyema|legions?)\b",
+    r"rental|fisher|higher|empyema|legions?|cute|deceases?|tact|lunges|sighs|chess|bonny|"
+    r"torturous|ecstatic|ammonia|noodles?|vocal|regenerative|aura)\b",
     re.IGNORECASE,
 )
 
@@ -163,6 +192,8 @@ _ALIASES = {
     "stints": "stint",
     "chords": "chord",
     "legions": "legion",
+    "deceases": "decease",
+    "noodles": "noodle",
 }
 # the trigger words each pattern needs, found once per report
 _NEEDS: tuple[frozenset[str], ...] = tuple(

@@ -264,8 +264,170 @@ def check_severity(view: ReportView) -> list[Finding]:
     return []
 
 
+# the lobe (or lingula) a finding is placed in: the named lung segments of the Fleischner
+# glossary, read only when a sentence names one lobe
+_LOBE = re.compile(r"\b(upper|middle|lower) lobes?\b|\b(lingula)r?\b", re.IGNORECASE)
+
+
+def _lobe(view: ReportView, mention: Mention) -> str | None:
+    """The one lobe a mention's sentence places it in; None when it names none or several."""
+    sentence = view.text[mention.sentence_start : mention.sentence_end]
+    lobes = {(m.group(1) or m.group(2)).lower() for m in _LOBE.finditer(sentence)}
+    if len(lobes) != 1 or re.search(
+        r"\b(?:and|or|to|through|into)\s+(?:the\s+)?"
+        r"(?:upper|middle|lower)\b",
+        sentence,
+        re.IGNORECASE,
+    ):
+        return None
+    return lobes.pop()
+
+
+def check_location(view: ReportView) -> list[Finding]:
+    """The same finding, on the same side, in one lobe in the findings and another in the
+    impression ("right upper lobe nodule" / "right lower lobe nodule"), when neither section
+    names the other's lobe for it."""
+    in_findings, in_impression = mentions(view)
+    for said in in_impression:
+        if said.polarity is not Polarity.AFFIRMED:
+            continue
+        said_lobe = _lobe(view, said)
+        if said_lobe is None:
+            continue
+        same = [
+            m
+            for m in in_findings
+            if _group(m.concept.name) == _group(said.concept.name)
+            and m.polarity is Polarity.AFFIRMED
+            and m.side == said.side
+        ]
+        lobes = {_lobe(view, m) for m in same}
+        if not same or None in lobes or said_lobe in lobes:
+            continue
+        said_lobes = {
+            _lobe(view, m)
+            for m in in_impression
+            if _group(m.concept.name) == _group(said.concept.name)
+            and m.polarity is Polarity.AFFIRMED
+        }
+        if lobes & said_lobes:
+            continue
+        stated = same[0]
+        message = (
+            f"The findings place the {stated.concept.name} in the {_lobe(view, stated)} lobe but "
+            f"the impression in the {said_lobe} lobe; correct the location."
+        )
+        return [finding(CODE, Severity.MAJOR, message, _evidence(view, stated, said), 0.75)]
+    return []
+
+
+# a negation of "focal" disease does not deny a diffuse or scattered process
+_FOCAL = re.compile(r"\bfocal\b", re.IGNORECASE)
+_DIFFUSE = re.compile(
+    r"\b(?:diffuse\w*|patchy|scattered|multifocal|bilateral\w*|streaky|interstitial|"
+    r"hazy|reticular\w*|bibasilar|bibasal)\b",
+    re.IGNORECASE,
+)
+
+
+# findings whose denial is usually about one place ("no masses in the lungs" beside a
+# mediastinal mass, "no acute fracture" beside an old one): not compared within the findings
+_PLACED = frozenset(
+    {"mass", "nodule", "adenopathy", "bone lesion", "fracture", "granuloma", "hernia"}
+)
+# words that may stand between a denial and its finding in a plain, unqualified denial
+_PLAIN_DENIAL = re.compile(
+    r"^(?:\s*(?:evidence|signs?|of|any|definite|focal|pleural|pulmonary|airspace|or|is|are|"
+    r"there))*\s*$",
+    re.IGNORECASE,
+)
+_DENIAL = re.compile(r"\b(?:no|without|negative for|free of)\b", re.IGNORECASE)
+# a denial of the rest of the lungs, or of something else than what is stated
+_LIMITED = re.compile(
+    r"\b(?:other\w*|additional|new|further|elsewhere|remaining|residual|XXXX|suspicious|"
+    r"solid|acute|significant|large|definite)\b",
+    re.IGNORECASE,
+)
+
+
+def _plain_denial(view: ReportView, negated: Mention) -> bool:
+    """ "No atelectasis.", "No evidence of pleural effusion.": a denial with nothing between
+    the trigger and the finding that narrows it (a list, "other", "large", "suspicious")."""
+    before = view.text[negated.sentence_start : negated.start]
+    if _LIMITED.search(view.text, negated.sentence_start, negated.sentence_end):
+        return False
+    triggers = list(_DENIAL.finditer(before))
+    return bool(triggers) and _PLAIN_DENIAL.match(before[triggers[-1].end() :]) is not None
+
+
+def _sentence(view: ReportView, mention: Mention) -> str:
+    return view.text[mention.sentence_start : mention.sentence_end]
+
+
+def check_within_findings(view: ReportView) -> list[Finding]:
+    """The findings state a finding in one sentence and deny it, or call the organ normal, in
+    another ("Left basilar atelectasis. ... No atelectasis."; "Cardiomegaly. ... Heart size is
+    normal."). A qualified denial ("no other", "no new", "no large") or one for the other side
+    is no contradiction."""
+    in_findings, _ = mentions(view)
+    stated = [m for m in in_findings if m.polarity is Polarity.AFFIRMED]
+    if not stated:
+        return []
+    for negated in in_findings:
+        if negated.polarity is not Polarity.NEGATED or negated.concept.name in _PLACED:
+            continue
+        if not _plain_denial(view, negated):
+            continue
+        for m in stated:
+            if (
+                _group(m.concept.name) != _group(negated.concept.name)
+                or m.sentence_start == negated.sentence_start
+                or not _sides_compatible(m, negated)
+                or (negated.side is not None and m.side != negated.side)
+            ):
+                continue
+            if _FOCAL.search(_sentence(view, negated)) and _DIFFUSE.search(_sentence(view, m)):
+                continue
+            return _within_finding(view, m, negated, _sentence(view, negated).strip())
+    # "heart size is normal" beside cardiomegaly; "the lungs are clear" is often said of the
+    # rest of the lungs beside a sided finding, so it is not read here
+    for concept, regex in _NORMAL_STATEMENTS.items():
+        if concept != "cardiomegaly":
+            continue
+        for m in stated:
+            if _group(m.concept.name) != concept:
+                continue
+            for span in view.named({"findings"}):
+                normal = regex.search(view.text, span.start, span.end)
+                if normal is None or m.sentence_start <= normal.start() < m.sentence_end:
+                    continue
+                return _within_finding(view, m, None, normal.group(0), normal.span())
+    return []
+
+
+def _within_finding(
+    view: ReportView,
+    stated: Mention,
+    negated: Mention | None,
+    quote: str,
+    span: tuple[int, int] | None = None,
+) -> list[Finding]:
+    message = (
+        f"The findings report {stated.concept.name} but also say '{quote[:80]}'; reconcile the "
+        "findings."
+    )
+    evidence = _evidence(view, stated) + (
+        _evidence(view, negated)
+        if negated is not None
+        else [text_evidence("findings", view.text, *(span or (0, 0)))]
+    )
+    return [finding(CODE, Severity.MAJOR, message, evidence, 0.75)]
+
+
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
     check_contradictions,
+    check_location,
+    check_within_findings,
     check_normal_statement,
     check_normal_impression,
     check_severity,

@@ -250,9 +250,58 @@ def check_against_exam(view: ReportView) -> list[Finding]:
     return [finding(CODE, Severity.CRITICAL, message, evidence, 0.8)]
 
 
+# one structure and its own parts: a sentence that gives the same structure both sides is
+# speaking of one finding ("left clavicle ... healed right clavicular fracture")
+_STRUCTURES = {
+    "apex": r"apex|apices|apical|apically",
+    "clavicle": r"clavicles?|clavicular",
+    "costophrenic angle": r"costophrenic|cp angles?",
+    "hemithorax": r"hemithorax|hemithoraces",
+    "hemidiaphragm": r"hemidiaphragms?|diaphragms?",
+}
+_STRUCTURE_SIDES = {
+    name: re.compile(
+        rf"\b(left|right)\b(?:[- ](?:sided|side))?\s+(?:[a-z-]+\s+){{0,2}}?(?:{p})\b",
+        re.IGNORECASE,
+    )
+    for name, p in _STRUCTURES.items()
+}
+# words that let a sentence speak of both sides on purpose
+_BOTH_SIDES = re.compile(
+    r"\b(?:and|or|nor|both|bilateral\w*|respectively|than|versus|vs|whereas|while|compared|"
+    r"contralateral|opposite|symmetric\w*|asymmetr\w*|from|to|toward|towards|across|crosses|"
+    r"crossing|extends?|extending|otherwise|but|no|not)\b|;",
+    re.IGNORECASE,
+)
+
+
+def check_within_statement(view: ReportView) -> list[Finding]:
+    """One statement that gives one structure both sides ("left apical pneumothorax, with the
+    pleural line best seen at the right apex"), when nothing in it speaks of both sides on
+    purpose (a list, a comparison, a line crossing the midline)."""
+    for span in main_spans(view):
+        for start, end in sentences(view.text, span):
+            sentence = view.text[start:end]
+            lower = sentence.lower()
+            if "left" not in lower or "right" not in lower or _BOTH_SIDES.search(sentence):
+                continue
+            for name, regex in _STRUCTURE_SIDES.items():
+                sides = {m.group(1).lower(): m for m in regex.finditer(sentence)}
+                if len(sides) < 2:
+                    continue
+                message = (
+                    f"One statement puts the {name} on both sides ('{sentence.strip()[:100]}'); "
+                    "correct the side."
+                )
+                evidence = [text_evidence(span.name, view.text, start, end)]
+                return [finding(CODE, Severity.MAJOR, message, evidence, 0.7)]
+    return []
+
+
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
     check_between_sections,
     check_location_sides,
     check_impossible_sides,
     check_against_exam,
+    check_within_statement,
 )

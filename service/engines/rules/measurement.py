@@ -6,7 +6,8 @@ named in its sentence (nodule, mass, effusion...). Signals:
 - implausible: larger than a body (over 50 cm), larger than the structure measured can be (a
   heart over 25 cm, an aorta over 12 cm, anything in a lung over 30 cm, a tube tip tens of
   centimetres from the carina), a nodule or granuloma over 5 cm (a lesion that big is a mass:
-  most often a unit error), under 0.5 mm for a lesion, a percentage over 100;
+  most often a unit error), under 0.5 mm for a lesion, a percentage over 100, a
+  cardiothoracic ratio over 1;
 - the same finding measured in the findings and in the impression with sizes that match none of
   each other: ten times apart is mm/cm confusion, otherwise an inconsistent size.
 """
@@ -196,7 +197,38 @@ def check_between_sections(view: ReportView) -> list[Finding]:
     return []
 
 
+# ratios that cannot exceed 1 (or 100 %): the cardiothoracic ratio (heart width over thorax
+# width; normal under 0.5 on a PA film) and the other width ratios a chest report gives
+_RATIO = re.compile(
+    r"\b(?:cardio[- ]?thoracic ratio|CTR|cardiothoracic index|(?:cardiac|heart)[- ]to[- ]"
+    r"(?:thoracic|chest) (?:width )?ratio)\b[^.\d]{0,30}?(?<![\w.])(\d{1,3}(?:\.\d+)?)"
+    r"(?!\.?\d)\s*(%|percent)?",
+    re.IGNORECASE,
+)
+
+
+def check_ratios(view: ReportView) -> list[Finding]:
+    """A cardiothoracic ratio over 1 (or over 100 %): the heart cannot be wider than the
+    thorax ("cardiothoracic ratio measures 3.0")."""
+    if "ratio" not in view.text.lower() and "CTR" not in view.text:
+        return []
+    for span in main_spans(view):
+        for m in _RATIO.finditer(view.text, span.start, span.end):
+            value = float(m.group(1))
+            percent = m.group(2) is not None or value >= 10
+            if (value > 100) if percent else (value > 1):
+                quote = m.group(0).strip()
+                message = (
+                    f"'{quote}' is impossible (the heart cannot be wider than the thorax: the "
+                    "ratio is at most 1); check the value."
+                )
+                evidence = [text_evidence(span.name, view.text, m.start(), m.end())]
+                return [finding(CODE, Severity.MAJOR, message, evidence, 0.8)]
+    return []
+
+
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
     check_implausible,
     check_between_sections,
+    check_ratios,
 )

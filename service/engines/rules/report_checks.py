@@ -7,6 +7,7 @@ from collections.abc import Callable
 from service.engines.base import Finding
 from service.engines.rules import (
     cross_source,
+    dictation,
     exam_mismatch,
     exam_views,
     inconsistency,
@@ -35,6 +36,7 @@ REPORT_CHECKS: tuple[ReportCheck, ...] = (
     *sex.CHECKS,
     *measurement.CHECKS,
     *typo.CHECKS,
+    *dictation.CHECKS,
     *exam_mismatch.CHECKS,
     *exam_views.CHECKS,
     *cross_source.CHECKS,

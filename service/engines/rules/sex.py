@@ -1,9 +1,11 @@
 """``report.sex``: anatomy or wording that contradicts the patient's sex.
 
-The sex comes from the FHIR Patient (``male``/``female``; ``other`` and ``unknown`` are never
-checked) or, when the report has none, from the PatientSex the image headers of the same
-accession agree on. Signals: sex-specific organs and operations (prostate, uterus, ovaries,
-hysterectomy...), pregnancy, the patient described as "a 54-year-old woman" or "Mrs. Doe".
+The sex comes from the report's patient: FHIR ``male``/``female`` or the ``M``/``F`` of HL7 v2
+PID-8 and DICOM (``other``, ``unknown``, ``O``, ``U`` are never checked) or, when the report has
+none, from the PatientSex the image headers of the same accession agree on. Signals:
+sex-specific organs and operations (prostate, uterus, ovaries, hysterectomy...), pregnancy,
+the patient described as "a 54-year-old woman", "elderly gentleman", "Lady with cough" (an age,
+an adjective of age, or the start of a sentence before the word) or "Mrs. Doe".
 Breasts are not sex-specific (men have breast tissue, gynecomastia, breast cancer), but breast
 implants, breast shadows over the lung bases or a mastectomy are rare enough in men to be
 flagged in a man's report, with lower confidence. Pronouns of the other sex count only when the
@@ -73,7 +75,10 @@ _PERSON = {  # read in the lower-case text
 }
 _AGE = r"(?:\d{1,3}[- ]years?[- ]old|\d{1,3}[- ]?y/?o)"
 _PERSON_BEFORE = re.compile(
-    rf"(?:\b{_AGE}|\b(?:is|was) an?(?: \d{{1,3}}[- ]years?[- ]old)?) $", re.IGNORECASE
+    rf"(?:\b{_AGE}|\b(?:is|was) an?(?: \d{{1,3}}[- ]years?[- ]old)?|"
+    r"\b(?:elderly|young|younger|older|old|middle[- ]aged|pleasant|adult|frail) |"
+    r"(?:^|[.:;]\s*|\n\s*)(?:an? |the )?)$",
+    re.IGNORECASE,
 )
 # titles: "Mrs. Doe" is a woman, "Mr. Doe" a man
 _TITLES = {
@@ -98,11 +103,23 @@ _PRONOUNS = {
 }
 
 
+# the codes a patient's sex arrives in: FHIR AdministrativeGender (male, female), HL7 v2 PID-8
+# and DICOM PatientSex (M, F; O, U, A and N say nothing about anatomy)
+_SEX_CODES = {"male": "male", "m": "male", "female": "female", "f": "female"}
+
+
+def normalise_sex(value: object) -> str | None:
+    """``male`` or ``female`` for the codes that say so; None for any other value."""
+    if not isinstance(value, str):
+        return None
+    return _SEX_CODES.get(value.strip().lower())
+
+
 def patient_sex(view: ReportView) -> tuple[str | None, Evidence | None]:
     """The patient's sex and, when it came from the images, the header evidence."""
-    sex = view.item.patient_sex
-    if isinstance(sex, str) and sex.lower() in _OTHER:
-        return sex.lower(), None
+    sex = normalise_sex(view.item.patient_sex)
+    if sex is not None:
+        return sex, None
     from_header = header_sex(view)
     if from_header is None:
         return None, None

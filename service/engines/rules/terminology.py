@@ -90,4 +90,63 @@ def make_abbreviation_check(
     return check_discouraged_abbreviations
 
 
-CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (make_abbreviation_check(),)
+# Lay and outdated terms with the radiology term to use instead: plain-language synonyms of the
+# consumer health vocabulary (Zeng and Tse, JAMIA 2006; the Open-Access Collaborative CHV, which
+# maps lay expressions to UMLS concepts) and terms the Fleischner Society glossary (Hansell et al.,
+# Radiology 2008) calls obsolete. Matched case-insensitively in the findings and impression.
+_LUNG = r"(?:the |his |her |both )?(?:left |right )?lungs?"
+INFORMAL: tuple[tuple[str, str], ...] = (
+    (rf"(?:water|fluid) (?:on|in) {_LUNG}", "pleural effusion or edema"),
+    (
+        r"(?:collapsed|punctured|popped|dropped) lungs?|lungs? (?:has |have )?collapsed",
+        "pneumothorax or atelectasis",
+    ),
+    (r"(?:broken|cracked) (?:ribs?|bones?|collarbone|clavicle|spine|vertebra\w*)", "fracture"),
+    (rf"holes? in {_LUNG}", "cavity"),
+    (rf"(?:spots?|shadows?) (?:on|in) {_LUNG}", "nodule or opacity"),
+    (
+        r"(?:lungs?|heart|chest|bones?|everything|it|film|x-?ray) (?:looks?|seems?) "
+        r"(?:ok|okay|fine|good|great|alright|all right)",
+        "normal, unremarkable",
+    ),
+    (r"coin lesions?", "nodule"),
+    (r"windpipe", "trachea"),
+    (r"breastbone", "sternum"),
+    (r"collarbones?", "clavicle"),
+    (r"shoulder ?blades?", "scapula"),
+    (r"backbone", "spine"),
+    (r"voice ?box", "larynx"),
+    (r"gullet|food ?pipe", "esophagus"),
+    (r"tummy", "abdomen"),  # not "belly": a muscle belly is anatomy
+    (r"heart attacks?", "myocardial infarction"),
+    (r"blood clots?", "thrombus or embolus"),
+    (r"black lung", "pneumoconiosis"),
+    (r"(?:a )?(?:kind|sort) of|a (?:little |tiny )?bit(?: of)?|pretty much", "a precise qualifier"),
+)
+_INFORMAL = re.compile(
+    "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(INFORMAL)), re.IGNORECASE
+)
+
+
+def check_informal_terms(view: ReportView) -> list[Finding]:
+    """Lay or obsolete wording in the findings and impression ("water on the lungs",
+    "collapsed lung", "coin lesion", "lungs look OK")."""
+    hits = [
+        m for span in main_spans(view) for m in _INFORMAL.finditer(view.text, span.start, span.end)
+    ]
+    if not hits:
+        return []
+    evidence = [
+        text_evidence(view.section_at(m.start()), view.text, m.start(), m.end()) for m in hits[:5]
+    ]
+    shown = "; ".join(
+        f"'{m.group(0)}' -> {INFORMAL[int((m.lastgroup or 't0')[1:])][1]}" for m in hits[:3]
+    )
+    message = f"Informal or obsolete wording in the report ({shown}); use the radiology term."
+    return [finding(CODE, Severity.MINOR, message, evidence, 0.7)]
+
+
+CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
+    make_abbreviation_check(),
+    check_informal_terms,
+)

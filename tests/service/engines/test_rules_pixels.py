@@ -9,11 +9,22 @@ import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian
 
+from bench.quality.degrade import from_display, to_display
+from service.engines.rules import (
+    _pixel_findings,
+    artifacts,
+    exposure,
+    geometry,
+    orientation,
+    positioning,
+)
 from service.engines.rules import anatomy as model
-from service.engines.rules import artifacts, exposure, geometry, orientation, positioning
+from service.engines.rules._display import looks_upside_down
+from service.engines.rules._pixel_findings import pixel_check
 from service.engines.rules.lungs import Anatomy, measure
-from service.engines.rules.pixels import WorkingImage, from_array
+from service.engines.rules.pixels import WorkingImage, box_mean, derived, from_array
 from tests.service.engines.image_support import (
     BASES,
     degraded,
@@ -321,3 +332,129 @@ def test_a_detector_line_is_an_artifact_and_a_shutter_edge_is_not(bases: dict, b
     for fn in (lambda v: v, _with_shutter):
         image, b = transformed(ds, pixels, fn)
         assert artifacts.check_detector_lines(image, b) == []
+
+
+def _dim_and_flat(v: np.ndarray) -> np.ndarray:
+    """Darkened by a gamma of 1.6, and the dark end smoothed (the 5x5 mean under 0.3), as a
+    grey scale that crushes the lungs' detail does."""
+    dark = np.asarray(v**1.6, dtype=np.float32)
+    return np.where(dark < 0.3, box_mean(dark, 2), dark)
+
+
+def test_dim_lungs_with_flattened_detail_are_too_dark(shared_data: Path) -> None:
+    """Darkened and its dark end flattened, test3's lungs sit at 0.24 of the heart's level
+    (above the 0.2 of plainly black lungs) with less fine detail than the heart: too dark.
+    Darkened alone, they are as dim but keep more detail than the heart (1.09): not flagged,
+    lungs dim against a bright heart are not a fault by themselves."""
+    ds = dcmread(shared_data / "cxr/udacity_nih_test3.dcm")
+    dark, a = transformed(ds, ds.pixel_array, _dim_and_flat)
+    found = exposure.check_exposure(dark, a)
+    assert [e["metric"] for f in found for e in f.evidence] == [
+        "lung_to_heart_level",
+        "lung_to_heart_detail",
+    ]
+    level, detail = (e["value"] for e in found[0].evidence)
+    assert exposure.DARK_LUNGS <= level < exposure.DIM_LUNGS and detail <= exposure.FLAT_DETAIL
+    dim, b = transformed(ds, ds.pixel_array, lambda v: v**1.6)
+    measured = exposure.lung_to_heart_level(dim)
+    assert measured is not None
+    assert exposure.DARK_LUNGS <= measured[0] < exposure.DIM_LUNGS
+    assert measured[1] > exposure.FLAT_DETAIL
+    assert exposure.check_exposure(dim, b) == []
+    plain, c = transformed(ds, ds.pixel_array, lambda v: v)
+    assert exposure.check_exposure(plain, c) == []
+
+
+def _dark_lower_zone(v: np.ndarray) -> np.ndarray:
+    out = v.copy()
+    out[int(v.shape[0] * 0.8) :] *= 0.3
+    return out
+
+
+@pytest.mark.parametrize("base", TUNE)
+def test_an_upright_reading_overrules_a_dark_lower_zone(bases: dict, base: str) -> None:
+    """Dark lower zones look upside down to the grey-level layout; the anatomy model reads an
+    upright chest, surely, so no orientation error is reported and the anatomy is measured."""
+    ds, pixels = bases[base]
+    image, a = transformed(ds, pixels, _dark_lower_zone)
+    assert looks_upside_down(a) and model.of_image(image).upright
+    assert orientation.check_orientation(image, a) == []
+
+
+def _fake_anatomy(heart_cols: tuple[int, int]) -> model.Anatomy:
+    """Two tall lungs side by side on a 128-pixel mask grid (film 512), the heart low between
+    them over ``heart_cols``."""
+    prob = np.full((5, 128, 128), 0.01, dtype=np.float32)
+    prob[0, 20:100, 15:55] = 0.99  # the patient's right lung, on the image left
+    prob[1, 20:100, 73:113] = 0.99
+    prob[2, 60:95, heart_cols[0] : heart_cols[1]] = 0.99
+    return model._assemble(prob, 4.0, (512, 512))
+
+
+@pytest.mark.parametrize(("heart_cols", "flipped"), [((30, 70), True), ((45, 62), False)])
+def test_a_heart_on_the_image_left_reads_flipped_only_when_heart_sized(
+    heart_cols: tuple[int, int], flipped: bool
+) -> None:
+    pixels = np.zeros((512, 512), dtype=np.float32)
+    image = WorkingImage(pixels, 1, (512, 512), "MONOCHROME2", 0.0, 0.0, 256, 8, 1.0)
+    fake = _fake_anatomy(heart_cols)
+    assert fake.upright and fake.landmarks.heart_share_image_right is not None
+    assert fake.landmarks.heart_share_image_right < orientation.FLIPPED_HEART_SHARE
+    derived(pixels, "anatomy", lambda: fake)
+    found = orientation.check_flip(image, measure(pixels))
+    assert bool(found) == flipped
+    ratio = fake.landmarks.cardiothoracic_ratio
+    assert ratio is not None and (ratio >= orientation.MIN_HEART_WIDTH) == flipped
+
+
+def test_lungs_cut_close_to_the_edge_are_found(bases: dict) -> None:
+    """An 18 % top crop of rg1 cuts its apices, a 28 % bottom crop its costophrenic angles;
+    the model's lungs stop a few rows short of the edge (3-5 % of their height at the top,
+    5-8 % at the bottom: the margins rules-0.5.0 widened from 3 % and 5 %)."""
+    ds, pixels = bases["rg1"]
+    image, _ = transformed(ds, pixels, lambda v: v[int(v.shape[0] * 0.18) :])
+    assert [c.edge for c in geometry.field_cuts(image)] == ["top"]
+    image, _ = transformed(ds, pixels, lambda v: v[: int(v.shape[0] * 0.72)])
+    assert [c.edge for c in geometry.field_cuts(image)] == ["bottom"]
+
+
+def test_anatomy_checks_stand_down_on_a_film_the_model_reads_inverted(
+    bases: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the grey-level layout misses an inversion, the model's reading of it keeps
+    the anatomy checks off the film (the orientation check reports it, once)."""
+    ds, pixels = bases["siim"]
+    inverted = from_display(1.0 - to_display(pixels, ds), ds, pixels.dtype)
+    out = ds.copy()
+    out.PixelData = np.ascontiguousarray(inverted).tobytes()
+    out.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    path = tmp_path / "inverted.dcm"
+    out.save_as(path, enforce_file_format=True)
+    item = image_input(path)
+    image, a = degraded(out, inverted, None)
+    assert geometry.check_field_of_view(image, a)  # measured anyway, it finds a false cut
+    assert model.turn_of(image) is None and model.reads_inverted(image)
+    monkeypatch.setattr(_pixel_findings, "misdisplayed", lambda layout: False)
+    assert pixel_check(geometry.check_field_of_view)(item) == []
+    assert [
+        f.code for f in pixel_check(orientation.check_orientation, upright_only=False)(item)
+    ] == ["cxr.orientation"]
+
+
+def test_a_band_across_an_inverted_film_is_inversion_not_a_turn(
+    bases: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inverted film's dark mediastinum can make a band across the rows that looks like a
+    film turned by 90 degrees (4 inverted dev films); the model reads the film upright once its
+    grey scale is reversed, so it is reported inverted (cxr.orientation under MONOCHROME2, the
+    label under MONOCHROME1)."""
+    monkeypatch.setattr(orientation, "looks_rotated", lambda a: True)
+    ds, pixels = bases["siim"]
+    image, a = transformed(ds, pixels, lambda v: 1.0 - v)
+    found = orientation.check_orientation(image, a)
+    assert [f.code for f in found] == ["cxr.orientation"]
+    assert "inverted" in found[0].message
+    wrong = ds.copy()
+    wrong.PhotometricInterpretation = "MONOCHROME1"
+    relabelled, b = degraded(wrong, pixels, None)  # MONOCHROME2 pixels, displayed inverted
+    assert [f.code for f in orientation.check_photometric_label(relabelled, b)] == ["cxr.metadata"]
