@@ -10,6 +10,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY service ./service
 COPY dicom_listener ./dicom_listener
 COPY fhir_adapter ./fhir_adapter
+COPY hl7_adapter ./hl7_adapter
+COPY dicom_results ./dicom_results
 COPY migrations ./migrations
 # Editable install keeps migrations/ next to the packages, where `radqc migrate` finds them.
 RUN pip install --no-cache-dir -e .

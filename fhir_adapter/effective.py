@@ -15,9 +15,9 @@ the form of ``issued``; a date without a clock stays a date (``2024-05-01``, or 
 ``2024``), which FHIR allows and which invents nothing. When the source has no usable time the
 Observation falls back to the QC time (``effective`` = ``issued``).
 
-:data:`EFFECTIVE_KEY` is the stored Observation's ``effectiveDateTime`` as SQL text that sorts and
-compares in time order (the FHIR search's ``date`` and ``_sort=date``), read from its JSON on
-SQLite and PostgreSQL alike; a date without a time counts from 00:00 UTC.
+:func:`effective_key` is the stored Observation's ``effectiveDateTime`` as text that sorts and
+compares in time order, kept in the indexed column ``observations.effective_at`` (the FHIR
+search's ``date`` and ``_sort=date``); a date without a time counts from 00:00 UTC.
 """
 
 from __future__ import annotations
@@ -29,12 +29,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydicom.dataset import Dataset
-from sqlalchemy import ColumnElement, String, func, literal_column
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
-
-from service.models import Observation
 
 _FHIR_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 _FHIR_DATE_TIME = re.compile(
@@ -183,37 +177,16 @@ def _instant(moment: dt.datetime, zone: dt.tzinfo | None) -> str:
     return fhir_instant(moment.replace(tzinfo=zone) if zone is not None else _local(moment))
 
 
-# -- searching and sorting by effective[x] in SQL -------------------------------------------
-class _Effective(FunctionElement[str]):
-    """The stored resource's ``effectiveDateTime`` (text), read from its JSON."""
-
-    type = String()
-    inherit_cache = True
-    name = "radqc_effective"
-
-
-@compiles(_Effective)
-def _effective_sqlite(element: _Effective, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.effectiveDateTime')"
-
-
-@compiles(_Effective, "postgresql")
-def _effective_postgresql(element: _Effective, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'effectiveDateTime')"
-
-
+# -- searching and sorting by effective[x] ----------------------------------------------------
 _PADDING = "0000-01-01T00:00:00.000Z"
 """radqc writes ``effectiveDateTime`` as a UTC instant of this shape or a partial date: padded
 with the rest of it, every value compares as text in time order (a date at 00:00 UTC); a bound
-to compare it with is a :func:`fhir_instant`."""
-_EFFECTIVE = func.coalesce(_Effective(Observation.resource_json), "")
-EFFECTIVE_KEY: ColumnElement[str] = _EFFECTIVE + func.substr(
-    literal_column(f"'{_PADDING}'", String), func.length(_EFFECTIVE) + 1
-)
+to compare it with is a :func:`fhir_instant`. Migration 0008 fills existing rows the same way."""
 
 
 def effective_key(resource_json: str) -> str:
-    """:data:`EFFECTIVE_KEY` of one stored resource, computed in Python."""
+    """``Observation.effective_at`` of a stored resource: its ``effectiveDateTime`` padded to a
+    full instant (``0000-01-01T00:00:00.000Z`` when it has none)."""
     value = json.loads(resource_json).get("effectiveDateTime")
     value = value if isinstance(value, str) else ""
     return value + _PADDING[len(value) :]

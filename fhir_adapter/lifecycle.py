@@ -28,7 +28,10 @@ The rules, in the order they win:
 Observation of version 2 while version 1's is cancelled; existing ids never change. A change of
 status is a new version of the Observation, stored once and queued once for write-back through
 the outbox (``PUT`` of the same id); a terminal status (``cancelled``, ``entered-in-error``) is
-never changed by a later supersede, so nothing is sent twice.
+never changed by a later supersede, so nothing is sent twice. A retired Observation whose
+content returns to what the hospital server already holds is not sent again either
+(:mod:`fhir_adapter.writeback`). Every replaced version is kept for vread
+(``Observation.history``).
 
 How a client asks for the current results: ``status=preliminary,final`` (or
 ``status:not=cancelled,entered-in-error``), e.g.

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydicom.dataset import Dataset
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from fhir_adapter.effective import effective_key
 from fhir_adapter.lifecycle import (
     Retirement,
     SourceVersion,
@@ -229,10 +230,22 @@ class ObservationPublisher:
         return 1
 
     def _new_version(self, session: Session, row: Observation, resource: dict[str, Any]) -> None:
-        """Store ``resource`` as the row's next version and queue it for write-back."""
+        """Store ``resource`` as the row's next version and queue it for write-back; the
+        version it replaces goes to the Observation's history (vread)."""
+        if row.version > 0:
+            session.execute(
+                insert(Observation.history).values(
+                    observation_id=row.id,
+                    version=row.version,
+                    status=row.status,
+                    resource_json=row.resource_json,
+                    updated_at=row.updated_at,
+                )
+            )
         row.status = resource["status"]
         row.resource_json = to_json(resource)
         row.content_hash = content_hash(resource)
+        row.effective_at = effective_key(row.resource_json)
         row.version += 1
         row.updated_at = utcnow()
         session.flush()  # the outbox entry refers to the row

@@ -7,14 +7,17 @@ ordered by id unless ``_sort`` asks for ``_lastUpdated`` or ``date``, and paged 
 or skips an Observation that changes while a client pages through. A read answers ``ETag`` and
 honours ``If-None-Match`` (304).
 
-``vread`` (``GET /Observation/{id}/_history/{vid}``) answers the current version; radqc keeps
-only the current version of an Observation (``readHistory`` false in the CapabilityStatement),
-so an earlier version is a 404 whose OperationOutcome names the current one.
+``vread`` (``GET /Observation/{id}/_history/{vid}``) answers any version radqc stored: the
+current one, or a past one from the Observation's history (``readHistory`` true in the
+CapabilityStatement). Versions replaced before migration 0008 were not kept: a 404 whose
+OperationOutcome names the current version.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Annotated, Any, cast
 
@@ -87,18 +90,38 @@ def read_observation(observation_id: str, request: Request) -> Response:
     name="fhir_vread_observation",
 )
 def vread_observation(observation_id: str, version_id: str, request: Request) -> Response:
-    """One version of an Observation: the current one (earlier versions are not kept: 404)."""
+    """One version of an Observation: the current one, or a past one from its history."""
     with components(request).db.reader() as session:
         row = session.get(Observation, observation_id)
+        past = None
+        if row is not None and version_id != str(row.version) and version_id.isdigit():
+            past = session.execute(
+                select(Observation.history).where(
+                    Observation.history.c.observation_id == observation_id,
+                    Observation.history.c.version == int(version_id),
+                )
+            ).one_or_none()
     if row is None:
         return _outcome(404, "not-found", "no such Observation")
-    if version_id != str(row.version):
-        message = f"radqc keeps only the current version of an Observation ({row.version})"
+    if version_id == str(row.version):
+        return _answer(row, request)
+    if past is None:
+        message = f"no version {version_id} of this Observation (the current one is {row.version})"
         return _outcome(404, "not-found", message)
-    return _answer(row, request)
+    version = _Version(past.version, past.resource_json, past.updated_at)
+    return _answer(version, request)
 
 
-def _answer(row: Observation, request: Request) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Version:
+    """One stored version of an Observation: the current row's, or a past one's."""
+
+    version: int
+    resource_json: str
+    updated_at: dt.datetime
+
+
+def _answer(row: Observation | _Version, request: Request) -> Response:
     """The stored version with its ``ETag``; 304 when ``If-None-Match`` names it."""
     headers = {"ETag": f'W/"{row.version}"'}
     if etag_matches(request.headers.get("if-none-match"), row.version):
@@ -190,7 +213,9 @@ def _run(session: Session, search: Search) -> tuple[int | None, pagination.Page[
     return total, search.keyset.read(session, matching, search.start, search.count)
 
 
-def _resource(row: Observation, elements: frozenset[str] | None = None) -> dict[str, Any]:
+def _resource(
+    row: Observation | _Version, elements: frozenset[str] | None = None
+) -> dict[str, Any]:
     stored: dict[str, Any] = json.loads(row.resource_json)
     meta: dict[str, Any] = {
         "versionId": str(row.version),
@@ -284,7 +309,7 @@ def _capabilities(base: str) -> dict[str, Any]:
                             {"code": "search-type"},
                         ],
                         "versioning": "versioned",
-                        "readHistory": False,
+                        "readHistory": True,
                         "conditionalRead": "not-match",
                         "searchParam": search_params,
                     },

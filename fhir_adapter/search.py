@@ -13,9 +13,11 @@ its own cursors, so a ``_cursor`` issued under one order is refused under anothe
 forms ``_sort:asc=date`` and ``_sort:desc=date`` (what fhirclient's ``$asc``/``$desc`` send) are
 read as ``date`` and ``-date``.
 
-``date`` searches ``effectiveDateTime``. A date without a time (``2024-05-01``) counts as the
-start of that day in UTC. The comparison prefixes are ``eq ne ge gt le lt``; the DSTU forms
-``>= > <= <`` (what fhirclient's ``$gte`` etc. send) are read as ``ge gt le lt``.
+``date`` searches ``effectiveDateTime``, kept in the indexed column ``observations.effective_at``
+(set when an Observation is stored; migration 0008 filled the older rows). A date without a time
+(``2024-05-01``) counts as the start of that day in UTC. The comparison prefixes are
+``eq ne ge gt le lt``; the DSTU forms ``>= > <= <`` (what fhirclient's ``$gte`` etc. send) are
+read as ``ge gt le lt``.
 
 ``status:not=cancelled,entered-in-error`` is every Observation whose status is none of those:
 with ``status=preliminary,final``, the way to ask for the current ones
@@ -32,7 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from fhir_adapter.effective import EFFECTIVE_KEY, effective_key, fhir_instant
+from fhir_adapter.effective import fhir_instant
 from fhir_adapter.observations import OBSERVATION_CATEGORY
 from service.api import pagination
 from service.errors import InvalidInputError
@@ -58,25 +60,16 @@ JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 _DSTU_PREFIXES = {">=": "ge", "<=": "le", ">": "gt", "<": "lt"}
 
 
-@dataclass(frozen=True)
-class _EffectiveKeyset(pagination.Keyset):
-    """The ``date`` order: ``(effective key, id)``; the key is an expression, not a column."""
-
-    def key_of(self, row: object) -> pagination.Key:
-        assert isinstance(row, Observation)
-        return (effective_key(row.resource_json), row.id)
-
-
 _BY_ID = pagination.Keyset("fhir-observations", (Observation.id,), descending=False)
 _BY_TIME = (Observation.updated_at, Observation.id)
-_BY_EFFECTIVE = (cast(Any, EFFECTIVE_KEY), Observation.id)
+_BY_EFFECTIVE = (Observation.effective_at, Observation.id)
 SORTS: dict[str, pagination.Keyset] = {
     "_id": _BY_ID,
     "-_id": pagination.Keyset("fhir-observations-id-desc", (Observation.id,), descending=True),
     "_lastUpdated": pagination.Keyset("fhir-observations-time", _BY_TIME, descending=False),
     "-_lastUpdated": pagination.Keyset("fhir-observations-time-desc", _BY_TIME),
-    "date": _EffectiveKeyset("fhir-observations-effective", _BY_EFFECTIVE, descending=False),
-    "-date": _EffectiveKeyset("fhir-observations-effective-desc", _BY_EFFECTIVE),
+    "date": pagination.Keyset("fhir-observations-effective", _BY_EFFECTIVE, descending=False),
+    "-date": pagination.Keyset("fhir-observations-effective-desc", _BY_EFFECTIVE),
 }
 SUMMARIES = frozenset({"count", "false"})
 TOTALS = frozenset({"none", "estimate", "accurate"})
@@ -291,7 +284,7 @@ def date_range(value: str) -> tuple[dt.datetime, dt.datetime]:
 
 def _date(name: str) -> Callable[[str], ColumnElement[bool]]:
     """``_lastUpdated`` (when radqc last stored the Observation) and ``date``
-    (``effectiveDateTime``, as :data:`EFFECTIVE_KEY`)."""
+    (``effectiveDateTime``, as the indexed ``Observation.effective_at``)."""
 
     def condition(token: str) -> ColumnElement[bool]:
         token = token.replace(" ", "+")  # an unencoded "+" arrives as a space
@@ -308,7 +301,8 @@ def _date(name: str) -> Callable[[str], ColumnElement[bool]]:
         except (ValueError, OverflowError) as exc:  # no such day, or beyond year 9999
             raise InvalidInputError("invalid date", location=name) from exc
         if name == "date":
-            return _compare(EFFECTIVE_KEY, prefix, fhir_instant(start), fhir_instant(end), name)
+            bounds = fhir_instant(start), fhir_instant(end)
+            return _compare(Observation.effective_at, prefix, *bounds, name)
         return _compare(Observation.updated_at, prefix, start, end, name)
 
     return condition

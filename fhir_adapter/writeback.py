@@ -19,6 +19,11 @@ pending, so that a server checking references finds them. When a member is deliv
 summary was refused (a server refusing the dangling reference), the summary is queued again,
 once per delivery of a member: that never loops. A version published while the PUT was in
 flight stays pending; its requeued job sends it next.
+
+A cancelled or entered-in-error Observation is sent once: the server's copy is remembered
+(``Observation.delivered_hash``), and a later version with the same content (a finding gone,
+back, and gone again while the server was away) is marked delivered without a PUT. Only a
+change of its content sends it again.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import httpx
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
-from fhir_adapter.observations import to_json
+from fhir_adapter.observations import TERMINAL_STATUSES, to_json
 from fhir_adapter.outcome import FHIR_JSON
 from fhir_adapter.references import ReferenceMode, for_hospital, targets_of
 from fhir_adapter.writeback_auth import TokenError, WritebackSecurity, without_credentials
@@ -71,6 +76,8 @@ class _Snapshot:
     version: int
     body: bytes
     members: tuple[str, ...]  # the ids its hasMember refers to
+    content_hash: str  # of the stored version: what the server holds once it accepts it
+    known: bool  # cancelled or entered-in-error, and the server holds this content already
 
 
 class WritebackClient:
@@ -137,6 +144,15 @@ class WritebackClient:
         if snapshot is None:
             metrics.WRITEBACK.labels("skipped").inc()
             return
+        if snapshot.known:
+            self._delivered(snapshot, sent=False)
+            metrics.WRITEBACK.labels("unchanged").inc()
+            log.info(
+                "observation %s v%d not written back: the server holds this content already",
+                snapshot.id,
+                snapshot.version,
+            )
+            return
         self._wait_for_members(snapshot)
         response = self._put(snapshot)
         if response.is_success:
@@ -167,8 +183,16 @@ class WritebackClient:
             targets = targets_of(item, self.patient_id_system)
             stored = json.loads(row.resource_json)
             body = to_json(for_hospital(stored, targets, self.references)).encode()
+            known = row.status in TERMINAL_STATUSES and row.delivered_hash == row.content_hash
             return _Snapshot(
-                row.id, row.item_id, row.code, row.version, body, _members(row.resource_json)
+                row.id,
+                row.item_id,
+                row.code,
+                row.version,
+                body,
+                _members(row.resource_json),
+                row.content_hash,
+                known,
             )
 
     def _wait_for_members(self, snapshot: _Snapshot) -> None:
@@ -228,20 +252,24 @@ class WritebackClient:
             f"HTTP {status} from the FHIR server: refusal {refusals} of {self.max_refusals}"
         )
 
-    def _delivered(self, snapshot: _Snapshot) -> None:
+    def _delivered(self, snapshot: _Snapshot, *, sent: bool = True) -> None:
+        """The server holds ``snapshot`` now: it accepted its PUT (``sent``), or it held this
+        content already (a retired Observation changed back to what was delivered)."""
+        values: dict[str, object] = {
+            "status": DELIVERED,
+            "delivered_at": utcnow(),
+            "last_error": None,
+            "http_status": None,
+            "outcome_json": None,
+        }
+        if sent:
+            values.update(last_attempt_at=utcnow(), attempts=OutboxEntry.attempts + 1)
         with self.db.transaction() as session:
+            session.execute(update(OutboxEntry).where(_sent_entries(snapshot)).values(**values))
             session.execute(
-                update(OutboxEntry)
-                .where(_sent_entries(snapshot))
-                .values(
-                    status=DELIVERED,
-                    delivered_at=utcnow(),
-                    last_attempt_at=utcnow(),
-                    attempts=OutboxEntry.attempts + 1,
-                    last_error=None,
-                    http_status=None,
-                    outcome_json=None,
-                )
+                update(Observation)
+                .where(Observation.id == snapshot.id)
+                .values(delivered_hash=snapshot.content_hash)
             )
             supersede_refused(session, snapshot.id, snapshot.version)
             if snapshot.code != SUMMARY_CODE:

@@ -13,16 +13,28 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.orm import Session
 
 from dicom_listener.dicomweb import app as dicomweb
 from dicom_listener.server import StorageSCP
+from dicom_results.deliver import build_pacs_sender
 from fhir_adapter import routes_observations, routes_reports
 from fhir_adapter.outcome import error_response as fhir_error_response
 from fhir_adapter.publisher import ObservationPublisher
 from fhir_adapter.writeback import WritebackClient
 from fhir_adapter.writeback_setup import build_writeback_client
 from service import queue
-from service.api import audits, engines, evaluations, health, items, llm_usage, outbox, samples
+from service.api import (
+    audits,
+    engines,
+    evaluations,
+    health,
+    items,
+    llm_usage,
+    outbox,
+    pacs,
+    samples,
+)
 from service.api.auth import resolve_tokens
 from service.api.errors import Renderer, install_error_handlers, install_request_guards
 from service.api.headers import SecurityHeaders
@@ -40,7 +52,10 @@ from service.loop.champion import LiveEngines
 from service.loop.engine_configs import record_at_startup
 from service.loop.evaluation import EvaluationService
 from service.loop.jobs import LoopJobs, loop_jobs
-from service.pipeline import Pipeline
+from service.models import Item
+from service.pacs.results import JOB_KIND as PACS_JOB
+from service.pacs.results import PacsPublisher
+from service.pipeline import Pipeline, Publisher
 from service.storage import FileStore
 from service.ui import routes as ui
 from service.worker import Worker, WorkerConfig
@@ -58,7 +73,9 @@ def build_components(settings: Settings) -> Components:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     files = FileStore(settings.dicom_dir)
-    publisher = _publisher(settings)
+    publisher: Publisher = _publisher(settings)
+    if settings.pacs_host:  # the study's SR and KOS go to PACS once its images are published
+        publisher = _AllPublishers((publisher, PacsPublisher(settings.pacs_delay_seconds)))
     pipeline = Pipeline(
         db=db,
         files=files,
@@ -69,6 +86,17 @@ def build_components(settings: Settings) -> Components:
         flag_min_confidence=settings.flag_min_confidence,
     )
     return Components(settings=settings, db=db, files=files, pipeline=pipeline)
+
+
+@dataclass(frozen=True, slots=True)
+class _AllPublishers:
+    """Several publishers of one item, in order, in the caller's transaction."""
+
+    publishers: tuple[Publisher, ...]
+
+    def publish(self, session: Session, item: Item) -> None:
+        for publisher in self.publishers:
+            publisher.publish(session, item)
 
 
 def _publisher(settings: Settings) -> ObservationPublisher:
@@ -121,6 +149,7 @@ def build_api(components: Components) -> FastAPI:
     app.include_router(samples.router, prefix="/api/v1", tags=["audits"])
     app.include_router(engines.router, prefix="/api/v1", tags=["engines"])
     app.include_router(outbox.router, prefix="/api/v1", tags=["outbox"])
+    app.include_router(pacs.router, prefix="/api/v1", tags=["pacs"])
     app.include_router(llm_usage.router, tags=["llm"])  # the router carries its full path
     ui.install(app)
     app.include_router(routes_reports.router, prefix="/fhir", tags=["fhir"])
@@ -166,6 +195,8 @@ def build_worker(components: Components, worker_id: str | None = None) -> Worker
     writeback = build_writeback_client(components.db, settings)  # logs on/off, target, auth
     if writeback is not None:
         handlers[queue.WRITEBACK] = writeback.deliver
+    if settings.pacs_host:
+        handlers[PACS_JOB] = build_pacs_sender(components.db, components.files, settings).deliver
 
     def on_dead_letter(job: queue.ClaimedJob, error: str) -> None:
         if job.kind == queue.QC and job.item_id is not None:

@@ -30,6 +30,8 @@ OIDC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"
 ROLES: tuple[Role, ...] = ("ingest", "reader", "auditor", "admin")
 
 _AE_TITLE = re.compile(r"^[\x20-\x5b\x5d-\x7e]{1,16}$")  # DICOM AE: 16 chars, no backslash
+# an HL7 sender in RADQC_HL7_ALLOWED_SENDERS: APP, APP^FACILITY or ^FACILITY
+_HL7_SENDER = re.compile(r"^(?:[^|~\\&^\s][^|~\\&^]*)?(?:\^[^|~\\&^\s][^|~\\&^]*)?$")
 _PERSON = re.compile(r"^[\w .'@-]{1,64}$")
 _MIN_TOKEN_LENGTH = 16
 _PLACEHOLDER_TOKENS = {"changeme", "change-me", "secret", "token", "password", "example"}
@@ -136,6 +138,21 @@ class Settings(BaseSettings):
     # Refuse an association whose called AE title is not ours (false: accept any called title).
     dicom_require_called_ae_title: bool = True
 
+    # HL7 v2 reports over MLLP (issue 12, hl7_adapter): `radqc listen` also listens here when a
+    # port is set (empty: off; 0: an ephemeral port). Senders allowed: `APP`, `APP^FACILITY` or
+    # `^FACILITY` (MSH-3 / MSH-4 namespace ids), comma-separated; empty = any. A message longer
+    # than the limit is refused (AR) and its connection closed; a connection that stays silent
+    # for the idle timeout, or does not finish a started message within the receive timeout, is
+    # closed. MSH-11 must be the processing id below (P production, T training, D debugging).
+    hl7_host: str = "127.0.0.1"
+    hl7_port: int | None = Field(None, ge=0, le=65535)
+    hl7_allowed_senders: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hl7_max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    hl7_receive_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    hl7_idle_timeout_seconds: float = Field(3600.0, gt=0)
+    hl7_max_connections: int = Field(32, ge=1, le=1024)
+    hl7_processing_id: Literal["P", "T", "D"] = "P"
+
     api_tokens: Annotated[dict[str, Role], NoDecode] = Field(default_factory=dict)
     # Who holds each token (``role@person:token`` in RADQC_API_TOKENS): audits name the person.
     api_token_people: dict[str, str] = Field(default_factory=dict, exclude=True)
@@ -158,6 +175,19 @@ class Settings(BaseSettings):
     # to loopback clients only, unless metrics_open (anyone who can reach the port).
     metrics_token: str = ""
     metrics_open: bool = False
+
+    # QC results back to PACS as DICOM SR and KOS (dicom_results; off unless a host is set): the
+    # PACS's address and AE title; radqc calls it as RADQC_PACS_CALLING_AE_TITLE (default: its
+    # own RADQC_DICOM_AE_TITLE). A study's documents are sent this long after its last image was
+    # processed (its other images and study checks go in the same document); a document the PACS
+    # keeps refusing is recorded as refused after this many attempts.
+    pacs_host: str = ""
+    pacs_port: int = Field(104, ge=1, le=65535)
+    pacs_ae_title: str = "PACS"
+    pacs_calling_ae_title: str = ""
+    pacs_delay_seconds: float = Field(60.0, ge=0)
+    pacs_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    pacs_max_refusals: int = Field(3, ge=1, le=100)
 
     fhir_writeback_url: str = ""
     fhir_writeback_timeout: float = Field(10.0, gt=0)
@@ -376,12 +406,38 @@ class Settings(BaseSettings):
             raise ValueError("RADQC_OIDC_ISSUER and RADQC_OIDC_AUDIENCE are set together")
         return self
 
-    @field_validator("dicom_ae_title")
+    @field_validator("hl7_allowed_senders", mode="before")
+    @classmethod
+    def _parse_senders(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("hl7_allowed_senders")
+    @classmethod
+    def _check_senders(cls, value: list[str]) -> list[str]:
+        bad = [entry for entry in value if not _HL7_SENDER.match(entry)]
+        if bad:
+            raise ValueError(
+                "each sender is APP, APP^FACILITY or ^FACILITY (no |~\\& and at most one ^); "
+                f"invalid: {', '.join(bad)}"
+            )
+        return value
+
+    @field_validator("hl7_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dicom_ae_title", "pacs_ae_title")
     @classmethod
     def _check_ae_title(cls, value: str) -> str:
         if not _AE_TITLE.match(value) or not value.strip():
             raise ValueError("must be 1-16 printable characters without a backslash")
         return value
+
+    @field_validator("pacs_calling_ae_title")
+    @classmethod
+    def _check_calling_ae_title(cls, value: str) -> str:
+        return cls._check_ae_title(value) if value else value
 
     @field_validator("dicom_allowed_ae_titles")
     @classmethod

@@ -35,6 +35,11 @@ JOB_SECONDS = Histogram(
 WRITEBACK = Counter(
     "radqc_writeback_total", "Observation PUTs to the hospital FHIR server", ["outcome"]
 )
+PACS_DOCUMENTS = Counter(
+    "radqc_pacs_documents_total",
+    "QC documents (SR, KOS) C-STOREd to the PACS, by document and outcome",
+    ["document", "outcome"],
+)
 LLM_CALLS = Counter(
     "radqc_llm_calls_total", "LLM calls, by engine configuration and outcome", ["engine", "outcome"]
 )

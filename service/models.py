@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -274,6 +276,7 @@ class Observation(Base):
             "derived_from",
             postgresql_ops={"derived_from": "varchar_pattern_ops"},
         ),
+        Index("ix_observations_effective_at", "effective_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -287,6 +290,29 @@ class Observation(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # ``effectiveDateTime`` as text in time order (FHIR ``date`` search and ``_sort=date``): a
+    # UTC instant, a partial date padded to its first instant (``fhir_adapter.effective``).
+    effective_at: Mapped[str] = mapped_column(String(24), server_default="")
+    # The ``content_hash`` of the version the hospital FHIR server last accepted (issue 11): a
+    # cancelled or entered-in-error Observation it already holds is not sent again.
+    delivered_hash: Mapped[str | None] = mapped_column(String(64))
+
+    # Its past versions, as they were stored (FHIR vread of ``_history/{vid}``): one row per
+    # version replaced by a newer one; the current version is the row above.
+    history: ClassVar[Table] = Table(
+        "observation_history",
+        Base.metadata,
+        Column(
+            "observation_id",
+            String(64),
+            ForeignKey("observations.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("version", Integer, primary_key=True),
+        Column("status", String(16), nullable=False),
+        Column("resource_json", Text, nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
 class OutboxEntry(Base):

@@ -41,6 +41,7 @@ EntryStatus = Literal["pending", "delivered", "refused", "discarded", "supersede
 RETRYABLE = (PENDING, REFUSED, DISCARDED)
 DISCARDABLE = (PENDING, REFUSED)
 BACKFILL_BATCH = 500
+RETIRED = ("cancelled", "entered-in-error")  # Observation statuses that are never current again
 
 
 class OutboxConflict(RadqcError):
@@ -203,7 +204,8 @@ def backfill(session: Session, limit: int = BACKFILL_BATCH) -> int:
     while write-back was off); returns how many. Call until it returns 0.
 
     An Observation cancelled before it ever reached the server is left out: there is nothing
-    on the server to cancel."""
+    on the server to cancel; so is a cancelled or entered-in-error one whose content the server
+    holds already (``Observation.delivered_hash``)."""
     current = exists().where(
         OutboxEntry.observation_id == Observation.id,
         OutboxEntry.observation_version == Observation.version,
@@ -212,9 +214,14 @@ def backfill(session: Session, limit: int = BACKFILL_BATCH) -> int:
         OutboxEntry.observation_id == Observation.id,
         OutboxEntry.status.in_([DELIVERED, SUPERSEDED]),
     )
+    held = and_(  # retired, and the server holds this content already
+        Observation.status.in_(RETIRED),
+        Observation.delivered_hash.is_not(None),
+        Observation.delivered_hash == Observation.content_hash,
+    )
     rows = session.execute(
         select(Observation.id, Observation.version)
-        .where(~current, or_(Observation.status != "cancelled", ever_delivered))
+        .where(~current, or_(Observation.status != "cancelled", ever_delivered), ~held)
         .order_by(Observation.item_id, Observation.id)
         .limit(limit)
     ).all()

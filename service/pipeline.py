@@ -2,6 +2,12 @@
 
 The engines run outside any database transaction (an LLM call may take seconds); the findings,
 the item's status and its Observations are then written in one transaction.
+
+An image whose stored file retention removed (``instances.file_removed_at``) is never read: its
+own QC job finishes without running the engines (the item, its findings and Observations stay
+as they are), study checks and a report's checks leave it out (logged, no finding), and
+:meth:`Pipeline.stored_input` raises :class:`~service.storage.FileRemovedError` (a
+``NotFoundError``) for it, so re-runs on past items skip it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from service.errors import EngineError, NotFoundError
 from service.findings import flag, replace_findings
 from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
 from service.phi.known import KnownIdentifiers, from_dicom, from_fhir, from_ids
-from service.storage import FileStore
+from service.storage import FileRemovedError, FileStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,11 @@ class Pipeline:
 
     # -- items ---------------------------------------------------------------------------
     def process_item(self, item_id: int) -> None:
-        qc_input = self._start(item_id)
+        try:
+            qc_input = self._start(item_id)
+        except FileRemovedError as exc:  # rolled back: the item stays as it was
+            log.warning("%s: QC not run again", exc)
+            return
         results = self._run_engines(qc_input, item_id)
         self._finish(item_id, results)
 
@@ -97,6 +107,8 @@ class Pipeline:
         if item.kind == "image":
             instance = item.instance
             assert instance is not None
+            if instance.file_removed_at is not None:
+                raise FileRemovedError(item.id, instance.file_removed_at)
             previous = session.scalar(
                 select(Instance.sha256).where(
                     Instance.sop_instance_uid == instance.sop_instance_uid,
@@ -235,7 +247,9 @@ class Pipeline:
                 images=[(item_id, header) for item_id, header, _ in images],
                 paths={item_id: path for item_id, _, path in images},
             )
-        results = {engine.name: engine.review_study(study_input) for engine in self.study_engines}
+        # Every file of the study removed by retention: nothing to check, the findings stay.
+        engines = self.study_engines if study_input.images else ()
+        results = {engine.name: engine.review_study(study_input) for engine in engines}
         with self.db.transaction() as session:
             study = session.get(Study, study_id)
             assert study is not None
@@ -251,7 +265,8 @@ class Pipeline:
     def _latest_images(
         self, session: Session, where: ColumnElement[bool]
     ) -> list[tuple[int, Dataset, str]]:
-        """(item id, header, stored path) of the latest version of each image matching ``where``."""
+        """(item id, header, stored path) of the latest version of each image matching ``where``
+        whose file is still stored (not removed by retention)."""
         latest = (
             select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
             .where(where)
@@ -259,7 +274,7 @@ class Pipeline:
             .subquery()
         )
         rows = session.execute(
-            select(Item.id, Instance.path)
+            select(Item.id, Instance.path, Instance.file_removed_at)
             .join(Instance, Item.instance_id == Instance.id)
             .join(
                 latest,
@@ -269,7 +284,16 @@ class Pipeline:
             .order_by(Item.id)
         ).all()
         images = []
-        for item_id, relpath in rows:
-            path = self.files.path(relpath)
-            images.append((item_id, read_header(path), str(path)))
+        removed = [item_id for item_id, _, gone in rows if gone is not None]
+        if removed:  # the checks run on the images still stored; no finding says so
+            log.info(
+                "%d image(s) left out of study/report checks, their files removed by "
+                "retention: items %s",
+                len(removed),
+                ", ".join(map(str, removed[:20])),
+            )
+        for item_id, relpath, gone in rows:
+            if gone is None:
+                path = self.files.path(relpath)
+                images.append((item_id, read_header(path), str(path)))
         return images

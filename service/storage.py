@@ -11,6 +11,7 @@ critical path (see bench/ingest/README.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from service.errors import StorageError
+from service.errors import NotFoundError, StorageError
 
 Buffer = bytes | bytearray | memoryview
 
@@ -33,6 +34,21 @@ INCOMING: Final = ".incoming"
 ORPHAN_GRACE_SECONDS: Final = 600.0
 _CLAIM: Final = ".sweep-"
 _STORED_NAME: Final = re.compile(r"([0-9a-f]{64}\.dcm)(\.sweep-[0-9]+-[0-9a-f]{8})?")
+
+
+class FileRemovedError(NotFoundError):
+    """An image's stored file was deleted by ``radqc retention`` (``instances.file_removed_at``,
+    :mod:`service.retention`): the item, its findings and Observations stay, but the film can
+    no longer be shown or processed again."""
+
+    def __init__(self, item_id: int, removed_at: dt.datetime) -> None:
+        super().__init__(
+            f"item {item_id}: its stored DICOM file was removed by retention on "
+            f"{removed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC; its findings and "
+            "Observations stay, but the film can no longer be shown or processed again"
+        )
+        self.item_id = item_id
+        self.removed_at = removed_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO
 
-PACKAGES = ("service", "dicom_listener", "fhir_adapter")
+PACKAGES = ("service", "dicom_listener", "dicom_results", "fhir_adapter", "hl7_adapter")
 Graph = dict[str, set[str]]
 
 
@@ -145,7 +145,7 @@ def test_the_check_finds_a_cycle() -> None:
 
 # The composition root: the only core modules that may import an adapter (DESIGN §3).
 COMPOSITION_ROOT = frozenset({"service.app", "service.cli"})
-ADAPTERS = ("dicom_listener", "fhir_adapter")
+ADAPTERS = ("dicom_listener", "dicom_results", "fhir_adapter", "hl7_adapter")
 
 
 def test_the_core_imports_no_adapter() -> None:

@@ -234,11 +234,9 @@ def all_queries(csv_rows: int = 100_000) -> list[Query]:
         _fhir("date=one day", lambda s, _i: [("date", s.day(100))]),
         _fhir("date=ge/lt a week",
               lambda s, _i: [("date", f"ge{s.day(107)}"), ("date", f"lt{s.day(100)}")]),
-        _fhir("code=qc.summary&date=ge<1 min ago>",
-              lambda s, _i: [("code", "qc.summary"),
-                             ("date", "ge" + (s.newest - dt.timedelta(minutes=1)).strftime(
-                                 "%Y-%m-%dT%H:%M:%SZ"))]),
         _fhir("_lastUpdated=one day", lambda s, _i: [("_lastUpdated", s.day(100))]),
+        # "Stored since" (what a watcher polls for) is _lastUpdated: date means the study's or
+        # report's time (effective, issue 11), not when radqc stored the Observation.
         _fhir("code=qc.summary&_lastUpdated=ge<1 min ago>",
               lambda s, _i: [("code", "qc.summary"),
                              ("_lastUpdated", "ge" + (s.newest - dt.timedelta(minutes=1)).strftime(

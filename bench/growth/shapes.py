@@ -23,6 +23,7 @@ from fhir_adapter.observations import (
     build_summary_observation,
     fhir_instant,
 )
+from service.engines.rules import RULES_VERSION  # the engine's own: never a copy
 from service.models import Finding
 from service.taxonomy import Kind, codes_for
 
@@ -60,7 +61,6 @@ FLAGGED_WEIGHTS = (0.40, 0.25, 0.17, 0.11, 0.07)
 SEVERITIES = ("critical", "major", "minor")
 CONFIDENT_SEVERITY = (0.12, 0.48, 0.40)
 FAINT_SEVERITY = (0.02, 0.28, 0.70)
-RULES_VERSION = "rules-0.4.1"
 LLM_VERSION = "gpt-4o-mini-2024-07-18+p3f9c2a1e"
 STATIONS = (*(f"CXR-ROOM-{n:02d}" for n in range(1, 13)), "MOBILE-1", "MOBILE-2")
 INSTITUTIONS = ("General Hospital", "North Clinic", "Children's Unit")

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException
 from fastapi import status as http
-from sqlalchemy import ColumnElement, Select, String, TypeDecorator, and_, or_
+from sqlalchemy import ColumnElement, Select, String, TypeDecorator, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from starlette.datastructures import URL
 
@@ -42,6 +42,7 @@ from service.errors import InvalidInputError
 from service.models import Item
 
 T = TypeVar("T")
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 Value = dt.datetime | int | str
 Key = tuple[Value, ...]
 
@@ -155,16 +156,23 @@ class Keyset:
 
     # -- queries ----------------------------------------------------------------------------
     def after(self, key: Key) -> ColumnElement[bool]:
-        """Rows that come after ``key`` in this list's order: for ``(a, id)`` descending,
-        ``a < :a OR (a = :a AND id < :id)``, which every backend plans on an index."""
-        branches = []
-        for depth, column in enumerate(self.columns):
-            ties = [c == v for c, v in zip(self.columns[:depth], key[:depth], strict=True)]
-            beyond = column < key[depth] if self.descending else column > key[depth]
-            branches.append(and_(*ties, beyond))
-        return or_(*branches)
+        """Rows that come after ``key`` in this list's order: for ``(a, id)`` descending, the
+        row-value comparison ``(a, id) < (:a, :id)``.
 
-    def ordered(self, stmt: Select[T], start: Key | None = None) -> Select[T]:
+        Every column of a keyset is sorted the same way, which is what a row comparison needs
+        (it is lexicographic in one direction). PostgreSQL and SQLite (3.15+) use it as the
+        bound of one range scan on an index of ``(a, id)``, so a page deep in the list reads
+        its own rows only. The equivalent ``a < :a OR (a = :a AND id < :id)`` was a filter:
+        PostgreSQL walked the index from the newest row and discarded every row before the
+        cursor (bench/growth: 90,001 rows removed at 90% depth of 100,000 items)."""
+        if len(self.columns) == 1:
+            (column,) = self.columns
+            return column < key[0] if self.descending else column > key[0]
+        row = tuple_(*self.columns)
+        bound = tuple_(*(literal(v, c.type) for c, v in zip(self.columns, key, strict=True)))
+        return row < bound if self.descending else row > bound
+
+    def ordered(self, stmt: AnySelect, start: Key | None = None) -> AnySelect:
         """``stmt`` in this list's order, from after ``start`` (from the beginning: ``None``)."""
         if start is not None:
             stmt = stmt.where(self.after(start))

@@ -56,11 +56,20 @@ class ItemOut(_Out):
     processed_at: dt.datetime | None
     error: str | None = Field(description="why processing failed, when status is failed")
     conflict: bool = Field(description="an image re-sent under the same UID with other bytes")
+    file_removed_at: dt.datetime | None = Field(
+        default=None,
+        description="an image's stored DICOM file was deleted by retention at this time: the "
+        "item, its findings and Observations stay; the film can no longer be shown or "
+        "processed again",
+    )
     findings: list[FindingOut]
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
-        return cls.model_validate(item)
+        out = cls.model_validate(item)
+        if item.instance is not None:
+            out.file_removed_at = item.instance.file_removed_at
+        return out
 
 
 class WritebackStateOut(_Out):

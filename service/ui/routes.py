@@ -24,6 +24,7 @@ from service.api.items import check_code
 from service.api.params import RowId
 from service.errors import InvalidInputError
 from service.models import Item
+from service.storage import FileRemovedError
 from service.taxonomy import CODES, codes_for
 from service.ui import dashboard, errors, qc_pages, words
 from service.ui.errors import PageError, parse_date_filter
@@ -145,7 +146,9 @@ def item_view(request: Request, item_id: RowId) -> HTMLResponse:
         following = next_pending(session, item_id)
         published = writeback_rows(session, item_id, enabled)
     item = found.item
-    size = film_size(comps.files.path(item.instance.path)) if item.instance else None
+    removed = item.instance.file_removed_at if item.instance else None
+    stored = item.instance is not None and removed is None
+    size = film_size(comps.files.path(item.instance.path)) if stored and item.instance else None
     drawn = shapes(item.findings, size)
     return page(
         request,
@@ -156,6 +159,7 @@ def item_view(request: Request, item_id: RowId) -> HTMLResponse:
         item=item,
         findings=finding_views(item.findings, drawn),
         film=size,
+        removed=removed,
         shapes=drawn,
         next_item=following,
         writeback=published,
@@ -177,9 +181,13 @@ def item_image(
     comps = components(request)
     with comps.db.reader() as session:
         item = session.get(Item, item_id)
-        stored = item.instance.path if item is not None and item.instance is not None else None
+        instance = item.instance if item is not None else None
+        stored = instance.path if instance is not None else None
+        removed = instance.file_removed_at if instance is not None else None
     if stored is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"item {item_id} has no image")
+    if removed is not None:  # gone for good: 410, not a broken image or a 500
+        raise HTTPException(http.HTTP_410_GONE, str(FileRemovedError(item_id, removed)))
     window = Window(center, width) if center is not None and width is not None else None
     try:
         rendered = render_png(comps.files.path(stored), window, invert=invert)

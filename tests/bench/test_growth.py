@@ -3,14 +3,25 @@ its distributions, and the run measures through the API on both schemas."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from bench.growth import run
+from bench.growth import queries, run, shapes
+from service.engines.rules import RULES_VERSION
+from service.migrate import alembic_config
+
+
+def _head() -> str:
+    config = alembic_config("sqlite://")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 @pytest.mark.timeout(240)
@@ -63,7 +74,7 @@ def test_tiny_growth_run(
             )
             assert one("SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')") >= 3
             assert one("SELECT count(*) FROM audits") >= 1
-            assert one("SELECT version_num FROM alembic_version") == "0007"
+            assert one("SELECT version_num FROM alembic_version") == _head()  # after: head
         engine.dispose()
     finally:
         run.drop(name)
@@ -74,3 +85,30 @@ def test_tiny_growth_run(
         timing = results[phase]["queries"]["worklist pending"]
         assert timing["n"] == 2 and timing["p95_ms"] > 0
         assert results[phase]["plans"]["worklist pending"]  # its statements, explained
+
+
+def _samples() -> queries.Samples:
+    newest = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)
+    one = ["x"]
+    samples = queries.Samples(newest, one, one, one, one, one, one, one)
+    samples.deep = {"10%": "c", "50%": "c", "90%": "c"}
+    samples.fhir_deep, samples.csv_since = "c", newest.isoformat()
+    return samples
+
+
+def test_stored_since_is_last_updated_not_date() -> None:
+    """FHIR ``date`` is the study's or report's time (effective, issue 11): a query for what
+    was stored lately uses ``_lastUpdated``, and no ``date`` query reaches the last day."""
+    samples = _samples()
+    for query in queries.all_queries(100):
+        for name, value in query.params(samples, 0):
+            if name != "date":
+                continue
+            day = value.lstrip("gelt")[:10]
+            assert day < (samples.newest - dt.timedelta(days=1)).date().isoformat(), query.name
+    stored_since = [q for q in queries.all_queries(100) if "ge<1 min ago>" in q.name]
+    assert [q.name for q in stored_since] == ["fhir code=qc.summary&_lastUpdated=ge<1 min ago>"]
+
+
+def test_generated_findings_carry_the_rules_engines_own_version() -> None:
+    assert shapes.RULES_VERSION is RULES_VERSION

@@ -47,6 +47,7 @@ ROLES = {
     "Deployment/radqc-listener": "listen",
     "Deployment/radqc-worker": "worker",
     "Job/radqc-migrate": "migrate",
+    "CronJob/radqc-retention": "retention",
 }
 # Containers that run for good need both probes; these may lack one, for the reason given.
 PROBE_EXEMPT = {
@@ -294,6 +295,28 @@ def test_long_running_pods_share_the_data_volume_at_the_data_dir(
     (claim,) = claims
     pvc = named(configured, "PersistentVolumeClaim", claim)
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_retention_runs_nightly_one_at_a_time_on_the_shared_volume(
+    configured: list[Resource], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retention CronJob deletes the files the listeners store: it must mount the same
+    claim at RADQC_DATA_DIR, never overlap itself, and read a policy `radqc retention` accepts."""
+    cron = named(configured, "CronJob", "radqc-retention")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = pod_containers(cron)
+    settings = settings_for(container_env(configured, container), monkeypatch)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod_spec(cron)["volumes"]}  # type: ignore[index]
+    claim = volumes[mounts[str(settings.data_dir)]]["persistentVolumeClaim"]["claimName"]
+    (listener,) = pod_containers(named(configured, "Deployment", "radqc-listener"))
+    listener_mounts = {m["mountPath"]: m["name"] for m in listener["volumeMounts"]}
+    listener_spec = pod_spec(named(configured, "Deployment", "radqc-listener"))
+    listener_volumes = {v["name"]: v for v in listener_spec["volumes"]}  # type: ignore[index]
+    listener_volume = listener_volumes[listener_mounts[str(settings.data_dir)]]
+    assert claim == listener_volume["persistentVolumeClaim"]["claimName"]
+    high, low = settings.retention_disk_high_percent, settings.retention_disk_low_percent
+    assert settings.retention_job_days > 0 and (not high or low < high)
 
 
 def test_every_setting_is_one_radqc_knows(resources: list[Resource]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,12 +22,10 @@ from service.ingest import QueueOptions
 from service.models import Instance, Item, Job
 from service.queue import QC
 from service.storage import FileStore
+from tests.support.tools import debian_tool
 
 if TYPE_CHECKING:
     from tests.dicom_listener.samples import Sample
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-DCMTK_BIN = Path("/usr/bin")
 
 
 @dataclass
@@ -90,13 +87,7 @@ def listening(settings: Settings, db: Database, **changes: object) -> Iterator[L
 
 def dcmtk(tool: str) -> str:
     """The full path of a DCMTK tool (the venv's pynetdicom scripts share the names)."""
-    path = DCMTK_BIN / tool
-    if not path.is_file():
-        message = f"DCMTK's {path} is missing (apt-get install dcmtk)"
-        if IN_CI:
-            pytest.fail(message + ": CI must test against DCMTK")
-        pytest.skip(message)
-    return str(path)
+    return debian_tool(tool, "dcmtk")
 
 
 # --- reading DICOM files as they are on disk ---------------------------------------------------

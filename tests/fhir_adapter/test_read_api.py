@@ -165,7 +165,7 @@ def test_metadata_is_an_open_capability_statement(api: Api) -> None:
         "vread",
         "search-type",
     }
-    assert resources["Observation"]["readHistory"] is False
+    assert resources["Observation"]["readHistory"] is True
     assert {p["name"] for p in resources["Observation"]["searchParam"]} == {
         "_id",
         "_lastUpdated",
@@ -203,20 +203,35 @@ def test_read_returns_the_stored_resource_with_meta(api: Api) -> None:
     assert resource["effectiveDateTime"] == EFFECTIVE["r1v1"]
 
 
-def test_vread_answers_the_current_version_only(api: Api) -> None:
+def test_vread_answers_the_current_and_every_past_version(api: Api) -> None:
     (cancelled,) = _code_of(api, "report.typo")
     current = api.http.get(f"/fhir/Observation/{cancelled}/_history/2")
     assert current.status_code == 200
     assert current.headers["etag"] == 'W/"2"'
     assert current.json() == api.http.get(f"/fhir/Observation/{cancelled}").json()
     earlier = api.http.get(f"/fhir/Observation/{cancelled}/_history/1")
-    assert earlier.status_code == 404
-    assert earlier.json()["resourceType"] == "OperationOutcome"
-    assert "only the current version" in earlier.json()["issue"][0]["diagnostics"]
+    assert earlier.status_code == 200
+    assert earlier.headers["etag"] == 'W/"1"'
+    past = earlier.json()
+    validate(past)
+    assert past["meta"]["versionId"] == "1"
+    assert past["status"] == "preliminary"  # as it was before version 2 of the report
+    assert "note" not in past or all("Superseded" not in n["text"] for n in past["note"])
+    assert {k: v for k, v in past.items() if k not in ("meta", "status", "note")} == {
+        k: v for k, v in current.json().items() if k not in ("meta", "status", "note")
+    }
+    for missing in ("3", "0", "x"):
+        answer = api.http.get(f"/fhir/Observation/{cancelled}/_history/{missing}")
+        assert answer.status_code == 404
+        assert answer.json()["resourceType"] == "OperationOutcome"
+        assert "the current one is 2" in answer.json()["issue"][0]["diagnostics"]
     assert api.http.get("/fhir/Observation/rqc-unknown/_history/1").status_code == 404
     path = f"/fhir/Observation/{cancelled}/_history/2"
     assert api.http.get(path, headers={"If-None-Match": 'W/"2"'}).status_code == 304
+    earlier_path = f"/fhir/Observation/{cancelled}/_history/1"
+    assert api.http.get(earlier_path, headers={"If-None-Match": 'W/"1"'}).status_code == 304
     assert httpx.get(f"{api.base}{path}").status_code == 401
+    assert httpx.get(f"{api.base}{earlier_path}").status_code == 401
 
 
 def test_read_unknown_is_404_and_reading_needs_a_reader_token(api: Api) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from fhir_adapter.publisher import ObservationPublisher
 from service import queue
@@ -22,7 +22,7 @@ from service.ingest import (
     store_instance,
     store_report,
 )
-from service.models import Item
+from service.models import Instance, Item, utcnow
 from service.pipeline import Pipeline, Publisher
 from service.taxonomy import Kind, Severity
 from service.worker import Worker, WorkerConfig
@@ -138,6 +138,17 @@ def drain(comps: Components, engine: ScriptedEngine, publisher: Publisher) -> in
     while worker.run_once():
         ran += 1
     return ran
+
+
+def remove_file(comps: Components, item_id: int) -> None:
+    """What ``radqc retention`` does to one image: unlink its stored file, mark its instance
+    (``file_removed_at``); the item, its findings and Observations stay."""
+    with comps.db.transaction() as session:
+        instance = session.scalars(
+            select(Instance).join(Item, Item.instance_id == Instance.id).where(Item.id == item_id)
+        ).one()
+        comps.files.path(instance.path).unlink()
+        instance.file_removed_at = utcnow()
 
 
 def set_received_at(comps: Components, times: dict[int, dt.datetime]) -> None:
