@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -13,12 +14,14 @@ from tests.conftest import REPO
 CACHE = REPO / "test-artifacts" / "node"
 
 
-def npm_install(package: str, version: str) -> Path:
-    """The ``node_modules`` folder holding ``package@version`` (installed if missing); raises
-    :class:`FileNotFoundError` or :class:`subprocess.SubprocessError` when it cannot be had."""
-    folder = CACHE / f"{package.replace('/', '+')}-{version}"
+def npm_install(name: str, version: str, packages: Sequence[str] = ()) -> Path:
+    """The ``node_modules`` folder holding ``packages`` (default: ``name`` alone), each at
+    ``version``, installed if missing into ``test-artifacts/node/<name>-<version>``; raises
+    :class:`FileNotFoundError` or :class:`subprocess.SubprocessError` when they cannot be had."""
+    wanted = list(packages) or [name]
+    folder = CACHE / f"{name.replace('/', '+')}-{version}"
     modules = folder / "node_modules"
-    if (modules / package / "package.json").is_file():
+    if all((modules / package / "package.json").is_file() for package in wanted):
         return modules
     npm = shutil.which("npm")
     if npm is None:
@@ -34,12 +37,13 @@ def npm_install(package: str, version: str) -> Path:
             "--no-fund",
             "--no-package-lock",
             "--loglevel=error",
-            f"{package}@{version}",
+            *(f"{package}@{version}" for package in wanted),
         ],
         check=True,
         timeout=300,
         capture_output=True,
     )
-    if not (modules / package / "package.json").is_file():
-        raise FileNotFoundError(f"npm did not install {package}@{version} into {folder}")
+    missing = [p for p in wanted if not (modules / p / "package.json").is_file()]
+    if missing:
+        raise FileNotFoundError(f"npm did not install {', '.join(missing)} into {folder}")
     return modules

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, REPO
+from tests.conftest import IN_CI
 from tests.fhir_adapter.medplum.peer import MedplumPeer
+from tests.support.npm import npm_install
 
 # Pinned, by the Node that runs them: Medplum 4.5.2 needs Node 20.19 or newer (5.x needs 22);
 # 3.2.24 is the last release for Node 18 (Debian 12's own nodejs). RADQC_TEST_MEDPLUM_VERSION
@@ -54,34 +55,7 @@ def medplum_version(node_version: tuple[int, int]) -> str:
 def _install_medplum(version: str) -> Path:
     """The ``node_modules`` folder holding the pinned Medplum packages, installed with npm on
     first use into ``test-artifacts/node/medplum-<version>``."""
-    cache = REPO / "test-artifacts" / "node" / f"medplum-{version}"
-    modules = cache / "node_modules"
-    if all((modules / "@medplum" / name / "package.json").is_file() for name in PACKAGES):
-        return modules
-    npm = shutil.which("npm")
-    if npm is None:
-        raise FileNotFoundError("npm not found (apt-get install npm)")
-    cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(cache),
-            "--no-audit",
-            "--no-fund",
-            "--no-package-lock",
-            "--loglevel=error",
-            *(f"@medplum/{name}@{version}" for name in PACKAGES),
-        ],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    for name in PACKAGES:
-        if not (modules / "@medplum" / name / "package.json").is_file():
-            raise FileNotFoundError(f"npm did not install @medplum/{name}")
-    return modules
+    return npm_install("medplum", version, [f"@medplum/{name}" for name in PACKAGES])
 
 
 def _start(node: str, modules: Path) -> tuple[subprocess.Popen[bytes], int]:

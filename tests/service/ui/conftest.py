@@ -23,6 +23,7 @@ from service.db import Database
 from tests.conftest import IN_CI, REPO
 from tests.service.api.conftest import make_components
 from tests.service.ui.scenario import seed_loop, seed_pages
+from tests.support.npm import npm_install
 
 CHROMIUM = os.environ.get("RADQC_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "ui"
@@ -67,35 +68,11 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
 
 # -- axe-core, the accessibility checker, from the npm registry -----------------------------
 AXE_VERSION = "4.10.3"
-AXE_CACHE = REPO / "test-artifacts" / "node" / f"axe-core-{AXE_VERSION}"
 
 
 def _install_axe() -> Path:
-    """axe-core's browser bundle, installed once with npm into a cache folder (ignored by git);
-    Debian's ``npm`` package brings npm and node (scripts/test installs it)."""
-    bundle = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if bundle.is_file():
-        return bundle
-    npm = shutil.which("npm")
-    if npm is None:
-        raise FileNotFoundError("npm not found (apt-get install npm)")
-    AXE_CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(AXE_CACHE),
-            "--no-audit",
-            "--no-fund",
-            "--no-package-lock",
-            "--loglevel=error",
-            f"axe-core@{AXE_VERSION}",
-        ],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
+    """axe-core's browser bundle, installed once with npm (:mod:`tests.support.npm`)."""
+    bundle = npm_install("axe-core", AXE_VERSION) / "axe-core" / "axe.min.js"
     if not bundle.is_file():
         raise FileNotFoundError(f"npm did not install {bundle}")
     return bundle
