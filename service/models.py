@@ -22,10 +22,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    select,
     text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -131,6 +135,22 @@ class Instance(Base):
     file_removed_at: Mapped[dt.datetime | None]
 
     study: Mapped[Study] = relationship()
+
+
+def latest_versions(*where: ColumnElement[bool]) -> tuple[Subquery, ColumnElement[bool]]:
+    """The latest version of each SOP Instance UID among the instances matching ``where``: a
+    subquery to join, and the condition that joins it to :class:`Instance` (so that only each
+    UID's latest version is kept)."""
+    latest = (
+        select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
+        .where(*where)
+        .group_by(Instance.sop_instance_uid)
+        .subquery()
+    )
+    on = (latest.c.sop_instance_uid == Instance.sop_instance_uid) & (
+        latest.c.version == Instance.version
+    )
+    return latest, on
 
 
 class Report(Base):

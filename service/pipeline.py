@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from pydicom.dataset import Dataset
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,7 +37,15 @@ from service.engines.base import (
 )
 from service.errors import EngineError, NotFoundError
 from service.findings import flag, replace_findings
-from service.models import Instance, Item, ItemStatus, ReportVersion, Study, utcnow
+from service.models import (
+    Instance,
+    Item,
+    ItemStatus,
+    ReportVersion,
+    Study,
+    latest_versions,
+    utcnow,
+)
 from service.phi.known import KnownIdentifiers, from_dicom, from_fhir, from_ids
 from service.storage import FileRemovedError, FileStore
 
@@ -267,20 +275,11 @@ class Pipeline:
     ) -> list[tuple[int, Dataset, str]]:
         """(item id, header, stored path) of the latest version of each image matching ``where``
         whose file is still stored (not removed by retention)."""
-        latest = (
-            select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
-            .where(where)
-            .group_by(Instance.sop_instance_uid)
-            .subquery()
-        )
+        latest, is_latest = latest_versions(where)
         rows = session.execute(
             select(Item.id, Instance.path, Instance.file_removed_at)
             .join(Instance, Item.instance_id == Instance.id)
-            .join(
-                latest,
-                (latest.c.sop_instance_uid == Instance.sop_instance_uid)
-                & (latest.c.version == Instance.version),
-            )
+            .join(latest, is_latest)
             .order_by(Item.id)
         ).all()
         images = []

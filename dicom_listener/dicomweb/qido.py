@@ -18,13 +18,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.api.auth import Reader
 from service.api.deps import components
 from service.components import Components
-from service.models import Instance, Study
+from service.models import Instance, Study, latest_versions
 
 router = APIRouter()
 DICOM_JSON: Final = "application/dicom+json"
@@ -46,15 +46,6 @@ _INSTANCE_KEYS: Final = frozenset(
 )
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0)]
-
-
-def _latest() -> Any:
-    """Each SOP Instance UID's latest version."""
-    return (
-        select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
-        .group_by(Instance.sop_instance_uid)
-        .subquery()
-    )
 
 
 def _keys(request: Request, supported: frozenset[str]) -> tuple[dict[str, str], list[str]]:
@@ -167,17 +158,9 @@ def _search_instances(
 
 
 def _latest_instances() -> Select[Instance, Study]:
-    latest = _latest()
+    latest, is_latest = latest_versions()
     return (
-        select(Instance, Study)
-        .join(Study, Instance.study_id == Study.id)
-        .join(
-            latest,
-            and_(
-                Instance.sop_instance_uid == latest.c.sop_instance_uid,
-                Instance.version == latest.c.version,
-            ),
-        )
+        select(Instance, Study).join(Study, Instance.study_id == Study.id).join(latest, is_latest)
     )
 
 

@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service import queue
 from service.canonical import content_hash
 from service.errors import NotFoundError
-from service.models import Finding, Instance, Item, ItemStatus, Study, utcnow
+from service.models import Finding, Instance, Item, ItemStatus, Study, latest_versions, utcnow
 from service.pacs.models import PacsDelivery
 
 JOB_KIND: Final = "pacs_results"
@@ -113,31 +113,25 @@ def study_results(session: Session, study_id: int) -> StudyResults | None:
     study = session.get(Study, study_id)
     if study is None:
         return None
-    latest = (
-        select(Instance.sop_instance_uid, func.max(Instance.version).label("version"))
-        .where(Instance.study_id == study_id)
-        .group_by(Instance.sop_instance_uid)
-        .subquery()
-    )
+    latest, is_latest = latest_versions(Instance.study_id == study_id)
     rows = session.execute(
         select(Item, Instance)
         .join(Instance, Item.instance_id == Instance.id)
-        .join(
-            latest,
-            (latest.c.sop_instance_uid == Instance.sop_instance_uid)
-            & (latest.c.version == Instance.version),
-        )
+        .join(latest, is_latest)
         .where(Item.status == ItemStatus.DONE.value)
         .order_by(Instance.sop_instance_uid)
     ).all()
     if not rows:
         return None
+    found: dict[int, list[Finding]] = {item.id: [] for item, _ in rows}
+    for row in session.scalars(
+        select(Finding).where(Finding.item_id.in_(found)).order_by(Finding.id)
+    ):
+        found[row.item_id].append(row)
     images = []
     versions: set[str] = set()
     for item, instance in rows:
-        findings = session.scalars(
-            select(Finding).where(Finding.item_id == item.id).order_by(Finding.id)
-        ).all()
+        findings = found[item.id]
         versions.update(f.engine_version for f in findings)
         images.append(
             ImageResult(
