@@ -36,7 +36,7 @@ from pydicom.dataset import Dataset
 from fhir_adapter.effective import dicom_effective, report_effective
 from fhir_adapter.effective import fhir_instant as fhir_instant  # its former home: re-exported
 from service import canonical
-from service.models import Finding, Item, utcnow
+from service.models import FindingRow, Item, utcnow
 from service.taxonomy import CODE_SYSTEM, SUMMARY_CODE, Severity, display
 
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -101,7 +101,7 @@ def finding_observation_id(key: str, engine: str, code: str, scope: str, problem
     return observation_id(f"{natural}|{problem}" if problem else natural)
 
 
-def _finding_id(context: ItemContext, finding: Finding) -> str:
+def _finding_id(context: ItemContext, finding: FindingRow) -> str:
     return finding_observation_id(
         context.key, finding.engine, finding.code, finding.scope, finding.problem_key
     )
@@ -210,7 +210,7 @@ def _sop_extension(sop_instance_uid: str) -> dict[str, Any]:
 # -- builders --------------------------------------------------------------------------------
 def build_finding_observation(
     context: ItemContext,
-    finding: Finding,
+    finding: FindingRow,
     *,
     status: Status = PRELIMINARY,
     now: dt.datetime | None = None,
@@ -254,7 +254,7 @@ def build_finding_observation(
 
 def build_summary_observation(
     context: ItemContext,
-    findings: Sequence[Finding],
+    findings: Sequence[FindingRow],
     *,
     status: Status = PRELIMINARY,
     now: dt.datetime | None = None,

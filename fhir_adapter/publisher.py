@@ -48,7 +48,7 @@ from fhir_adapter.observations import (
 )
 from service.dicom_files import read_header
 from service.errors import InvalidInputError
-from service.models import Finding, Item, ItemStatus, Observation, OutboxEntry, utcnow
+from service.models import FindingRow, Item, ItemStatus, Observation, OutboxEntry, utcnow
 from service.outbox import enqueue_writeback, writeback_job_key
 from service.storage import FileStore
 from service.taxonomy import SUMMARY_CODE
@@ -57,13 +57,13 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ObservationPublisher", "StatusOf", "SummaryStatusOf", "unaudited", "writeback_job_key"]
 
-StatusOf = Callable[[Session, Finding], Status]
+StatusOf = Callable[[Session, FindingRow], Status]
 """The status of a finding's Observation: ``preliminary`` until an auditor's verdict."""
 SummaryStatusOf = Callable[[Session, Item], Status]
 """The status of an item's ``qc.summary``: ``final`` once audited (the default)."""
 
 
-def unaudited(session: Session, finding: Finding) -> Status:
+def unaudited(session: Session, finding: FindingRow) -> Status:
     return PRELIMINARY
 
 

@@ -26,8 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.engines.base import Finding
-from service.models import Finding as FindingRow
-from service.models import Item
+from service.models import FindingRow, Item
 from service.taxonomy import Severity
 
 MAX_KEY_CHARS = 128

@@ -32,8 +32,7 @@ from service.engines.llm.engine import LLMImageEngine, LLMReportEngine, LLMResul
 from service.engines.llm.factory import llm_config
 from service.engines.llm.runner import LoopRunner
 from service.findings import flag, replace_findings
-from service.models import Finding as FindingRow
-from service.models import Item, ItemStatus, LLMCall, utcnow
+from service.models import FindingRow, Item, ItemStatus, LLMCall, utcnow
 from service.pipeline import Pipeline
 from service.taxonomy import Severity
 

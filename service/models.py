@@ -214,8 +214,8 @@ class Item(Base):
 
     instance: Mapped[Instance | None] = relationship()
     report_version_row: Mapped[ReportVersion | None] = relationship()
-    findings: Mapped[list[Finding]] = relationship(
-        back_populates="item", order_by="Finding.id", cascade="all, delete-orphan"
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="item", order_by="FindingRow.id", cascade="all, delete-orphan"
     )
 
 
@@ -261,7 +261,7 @@ class Job(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Finding(Base):
+class FindingRow(Base):
     """One QC finding: one per item, engine, code, scope (image-level or study-level) and
     problem: ``problem_key`` says where its evidence points (``service.findings.problem_key``)."""
 

@@ -42,7 +42,7 @@ from service.loop.audited_sample import CODE_LIST, SampleQuery, load_sample  # n
 from service.loop.evaluation import EvaluationRequest, EvaluationService  # noqa: E402
 from service.loop.models import Audit, AuditFinding, AuditMissed, AuditSelection  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
-from service.models import Finding, Item  # noqa: E402
+from service.models import FindingRow, Item  # noqa: E402
 from service.pipeline import NullPublisher, Pipeline  # noqa: E402
 from service.storage import FileStore  # noqa: E402
 
@@ -114,7 +114,7 @@ def seed_audits(db: Database, n: int, seed: int = 0) -> None:
                 )  # fmt: skip
         for i, j in zip(*np.nonzero(truth & ~rules & ~llm), strict=True):
             missed.append({"audit_id": int(i) + 1, "code": REPORT_CODES[j], "evidence": None})
-        conn.execute(insert(Finding), findings)
+        conn.execute(insert(FindingRow), findings)
         conn.execute(insert(AuditFinding), judged)
         if missed:
             conn.execute(insert(AuditMissed), missed)

@@ -24,7 +24,7 @@ from fhir_adapter.observations import (
     fhir_instant,
 )
 from service.engines.rules import RULES_VERSION  # the engine's own: never a copy
-from service.models import Finding
+from service.models import FindingRow
 from service.taxonomy import Kind, codes_for
 
 # Codes in order of frequency (a Zipf law over this order): header problems and exposure are
@@ -184,7 +184,7 @@ class Templates:
         key = ("f", kind, code, severity, engine, variant, problem)
         found = self.cache.get(key)
         if found is None:
-            row = Finding(
+            row = FindingRow(
                 code=code,
                 severity=severity,
                 message=message(code, variant),

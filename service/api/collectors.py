@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import queue
-from service.models import Finding, Item, ItemStatus, Job, JobStatus, OutboxEntry, utcnow
+from service.models import FindingRow, Item, ItemStatus, Job, JobStatus, OutboxEntry, utcnow
 from service.outbox import PENDING, EntryStatus
 from service.taxonomy import CODES
 
@@ -74,7 +74,9 @@ def read_counts(session: Session) -> DatabaseCounts:
     outbox = session.execute(
         select(OutboxEntry.status, func.count()).group_by(OutboxEntry.status)
     ).all()
-    findings = session.execute(select(Finding.code, func.count()).group_by(Finding.code)).all()
+    findings = session.execute(
+        select(FindingRow.code, func.count()).group_by(FindingRow.code)
+    ).all()
     return DatabaseCounts(
         items={(kind, state): count for kind, state, count in items},
         flagged={str(kind): int(n) for kind, n in flagged},

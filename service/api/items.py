@@ -36,7 +36,7 @@ from service.api.schemas import ItemDetail, ItemOut, ItemPage, JobOut
 from service.db import Database
 from service.errors import InvalidInputError
 from service.loop.audit import audits_of
-from service.models import Finding, Instance, Item, ItemStatus, Job, Observation
+from service.models import FindingRow, Instance, Item, ItemStatus, Job, Observation
 from service.outbox import writeback_states
 from service.storage import FileRemovedError
 from service.taxonomy import CODES, Kind, Severity
@@ -102,9 +102,9 @@ class ItemFilters:
             where.append(Item.received_at < self.until)
         finding: list[ColumnElement[bool]] = []
         if self.code is not None:
-            finding.append(Finding.code == self.code)
+            finding.append(FindingRow.code == self.code)
         if self.severity is not None:
-            finding.append(Finding.severity == self.severity.value)
+            finding.append(FindingRow.severity == self.severity.value)
         if finding:  # one finding must match both code and severity when both are given
             where.append(Item.findings.any(and_(*finding)))
         return where
@@ -356,8 +356,8 @@ def csv_batch(
     if not rows:
         return [], None
     found: dict[int, list[tuple[str, str]]] = {}
-    findings = select(Finding.item_id, Finding.code, Finding.severity).where(
-        Finding.item_id.in_([row.id for row in rows])
+    findings = select(FindingRow.item_id, FindingRow.code, FindingRow.severity).where(
+        FindingRow.item_id.in_([row.id for row in rows])
     )
     for item_id, code, severity in session.execute(findings):
         found.setdefault(item_id, []).append((code, severity))

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service import queue
 from service.loop.models import Audit, AuditFinding, AuditMissed
-from service.models import Finding, Item, Job, Observation
+from service.models import FindingRow, Item, Job, Observation
 from service.outbox import WritebackState
 
 
@@ -36,7 +36,7 @@ class FindingOut(_Out):
     scope: str = Field(description="item (the image or report alone) | study")
 
     @classmethod
-    def of(cls, row: Finding) -> FindingOut:
+    def of(cls, row: FindingRow) -> FindingOut:
         return cls.model_validate(row)
 
 

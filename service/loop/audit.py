@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.db import Database
 from service.errors import InvalidInputError, NotFoundError
 from service.loop.models import Audit, AuditFinding, AuditMissed
-from service.models import Finding, Item
+from service.models import FindingRow, Item
 from service.taxonomy import CODES
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class AuditService:
 
 
 def _check_verdicts(
-    session: Session, item: Item, findings: dict[int, Finding], verdicts: Sequence[VerdictIn]
+    session: Session, item: Item, findings: dict[int, FindingRow], verdicts: Sequence[VerdictIn]
 ) -> dict[int, VerdictIn]:
     checked: dict[int, VerdictIn] = {}
     for index, verdict in enumerate(verdicts):
@@ -104,7 +104,9 @@ def _check_verdicts(
                 location=f"{where}.verdict",
             )
         if verdict.finding_id not in findings:
-            owner = session.scalar(select(Finding.item_id).where(Finding.id == verdict.finding_id))
+            owner = session.scalar(
+                select(FindingRow.item_id).where(FindingRow.id == verdict.finding_id)
+            )
             problem = (
                 f"finding {verdict.finding_id} does not exist"
                 if owner is None
@@ -122,7 +124,7 @@ def _check_verdicts(
     return checked
 
 
-def _check_complete(findings: dict[int, Finding], verdicts: dict[int, VerdictIn]) -> None:
+def _check_complete(findings: dict[int, FindingRow], verdicts: dict[int, VerdictIn]) -> None:
     """A finding without a verdict is no verdict (issue 15): stored, it would count as a false
     positive nobody judged. Every finding of the item is confirmed or rejected."""
     unjudged = sorted(set(findings) - set(verdicts))
@@ -136,7 +138,7 @@ def _check_complete(findings: dict[int, Finding], verdicts: dict[int, VerdictIn]
 
 def _check_missed(
     item: Item,
-    findings: dict[int, Finding],
+    findings: dict[int, FindingRow],
     verdicts: dict[int, VerdictIn],
     missed: Sequence[MissedIn],
 ) -> None:
@@ -167,7 +169,7 @@ def _next_version(session: Session, item_id: int) -> int:
     return (latest or 0) + 1
 
 
-def _snapshot(finding: Finding, verdict: VerdictIn | None) -> AuditFinding:
+def _snapshot(finding: FindingRow, verdict: VerdictIn | None) -> AuditFinding:
     return AuditFinding(
         finding_id=finding.id,
         code=finding.code,
@@ -180,7 +182,7 @@ def _snapshot(finding: Finding, verdict: VerdictIn | None) -> AuditFinding:
     )
 
 
-def observation_status(session: Session, finding: Finding) -> ObservationStatus:
+def observation_status(session: Session, finding: FindingRow) -> ObservationStatus:
     """The status of a finding's Observation: its latest verdict, ``preliminary`` without one.
 
     Handed to the Observation publisher, so that an item processed again keeps its verdicts.

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.config import Settings
 from service.db import Database
 from service.loop.models import AuditFinding, AuditSelection
-from service.models import Finding, Item, ItemStatus, utcnow
+from service.models import FindingRow, Item, ItemStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -217,5 +217,5 @@ def _rare_codes(session: Session, threshold: int) -> frozenset[str]:
     audited = dict(
         session.execute(select(AuditFinding.code, func.count()).group_by(AuditFinding.code)).all()
     )
-    flagged = session.scalars(select(Finding.code).distinct()).all()
+    flagged = session.scalars(select(FindingRow.code).distinct()).all()
     return frozenset(code for code in flagged if audited.get(code, 0) < threshold)

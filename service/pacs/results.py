@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from service import queue
 from service.canonical import content_hash
 from service.errors import NotFoundError
-from service.models import Finding, Instance, Item, ItemStatus, Study, latest_versions, utcnow
+from service.models import FindingRow, Instance, Item, ItemStatus, Study, latest_versions, utcnow
 from service.pacs.models import PacsDelivery
 
 JOB_KIND: Final = "pacs_results"
@@ -123,9 +123,9 @@ def study_results(session: Session, study_id: int) -> StudyResults | None:
     ).all()
     if not rows:
         return None
-    found: dict[int, list[Finding]] = {item.id: [] for item, _ in rows}
+    found: dict[int, list[FindingRow]] = {item.id: [] for item, _ in rows}
     for row in session.scalars(
-        select(Finding).where(Finding.item_id.in_(found)).order_by(Finding.id)
+        select(FindingRow).where(FindingRow.item_id.in_(found)).order_by(FindingRow.id)
     ):
         found[row.item_id].append(row)
     images = []

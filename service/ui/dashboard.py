@@ -24,7 +24,7 @@ from service.api.deps import components
 from service.api.items import ItemFilters, check_code, item_query
 from service.errors import InvalidInputError
 from service.findings import worst_severity
-from service.models import Finding, Item, ItemStatus
+from service.models import FindingRow, Item, ItemStatus
 from service.taxonomy import CODES, Severity
 from service.ui import plots
 from service.ui.errors import PageError, parse_date_filter
@@ -162,15 +162,15 @@ def counts(session: Session, filters: ItemFilters, span: Period) -> dict[str, di
     """Items with a finding of each code, per period of ``span``."""
     day = _day(session).label("day")
     stmt = (
-        select(Finding.code, day, func.count(distinct(Finding.item_id)))
-        .join(Item, Item.id == Finding.item_id)
+        select(FindingRow.code, day, func.count(distinct(FindingRow.item_id)))
+        .join(Item, Item.id == FindingRow.item_id)
         .where(*filters.conditions(), Item.received_at >= span.since, Item.received_at < span.until)
-        .group_by(Finding.code, day)
+        .group_by(FindingRow.code, day)
     )
     if filters.code is not None:
-        stmt = stmt.where(Finding.code == filters.code)
+        stmt = stmt.where(FindingRow.code == filters.code)
     if filters.severity is not None:
-        stmt = stmt.where(Finding.severity == filters.severity.value)
+        stmt = stmt.where(FindingRow.severity == filters.severity.value)
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for code, when, n in session.execute(stmt):
         if code in CODES:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from service.findings import worst_severity
 from service.loop.audit import audits_of
 from service.loop.models import Audit, AuditSelection
-from service.models import Finding, Item
+from service.models import FindingRow, Item
 from service.ui.evidence import related_ids
 from service.ui.highlight import Mark, Segment, locate, segments
 
@@ -57,7 +57,7 @@ def worklist(session: Session, filters: WorklistFilters) -> list[WorklistRow]:
     if filters.kind:
         stmt = stmt.where(Item.kind == filters.kind)
     if filters.code:
-        stmt = stmt.where(Item.findings.any(Finding.code == filters.code))
+        stmt = stmt.where(Item.findings.any(FindingRow.code == filters.code))
     if filters.since:
         stmt = stmt.where(Item.received_at >= filters.since)
     if filters.until:

@@ -27,7 +27,7 @@ from service.components import Components
 from service.config import Settings
 from service.db import Database
 from service.engines.rules import RulesEngine
-from service.models import Finding, Item, Job
+from service.models import FindingRow, Item, Job
 from service.pacs.models import PacsDelivery
 from service.pacs.results import JOB_KIND, PacsPublisher, series_uid
 from service.pipeline import Pipeline
@@ -123,7 +123,7 @@ def test_results_reach_the_pacs_once_and_validate(
         item = session.get(Item, item_id)
         assert item is not None and item.status == "done"
         flagged = item.flagged
-        codes = set(session.scalars(select(Finding.code).where(Finding.item_id == item_id)))
+        codes = set(session.scalars(select(FindingRow.code).where(FindingRow.item_id == item_id)))
     received = pacs.received()
     assert len(received) == (2 if flagged else 1)
     for path in received:
@@ -151,7 +151,9 @@ def test_results_reach_the_pacs_once_and_validate(
     # changed results: a new SR instance in the same series, numbered 2
     with comps.db.transaction() as session:
         session.execute(
-            update(Finding).where(Finding.item_id == item_id).values(message="changed by audit")
+            update(FindingRow)
+            .where(FindingRow.item_id == item_id)
+            .values(message="changed by audit")
         )
         session.execute(update(Item).where(Item.id == item_id).values(flagged=True))
     _republish(comps, item_id)

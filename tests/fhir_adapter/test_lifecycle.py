@@ -21,8 +21,7 @@ from fhir_adapter.writeback import WritebackClient
 from service.db import Database
 from service.findings import replace_findings
 from service.loop.audit import AuditRequest, AuditService, VerdictIn, observation_status
-from service.models import Finding as FindingRow
-from service.models import Item, ItemStatus, Observation, OutboxEntry
+from service.models import FindingRow, Item, ItemStatus, Observation, OutboxEntry
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.fhir_adapter.support import (
     PROCESSED_AT,

@@ -11,8 +11,7 @@ from fhir_adapter import observations as obs
 from fhir_adapter.publisher import ObservationPublisher
 from service import queue
 from service.db import Database
-from service.models import Finding as FindingRow
-from service.models import Job, JobStatus, Observation, OutboxEntry
+from service.models import FindingRow, Job, JobStatus, Observation, OutboxEntry
 from service.taxonomy import Severity
 from tests.fhir_adapter.support import (
     PROCESSED_AT,

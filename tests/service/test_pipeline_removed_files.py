@@ -17,8 +17,7 @@ from service.config import Settings
 from service.db import Database
 from service.engines.base import Finding, ReportInput, StudyInput
 from service.errors import NotFoundError
-from service.models import Finding as FindingRow
-from service.models import Item, Job, Study
+from service.models import FindingRow, Item, Job, Study
 from service.pipeline import NullPublisher, Pipeline
 from service.storage import FileRemovedError
 from service.taxonomy import Severity

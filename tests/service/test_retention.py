@@ -16,7 +16,7 @@ from service.config import Settings, load_settings
 from service.db import Database
 from service.errors import ConfigurationError
 from service.loop.models import Audit, AuditSelection
-from service.models import Finding, Instance, Item, Job, Observation, Study, utcnow
+from service.models import FindingRow, Instance, Item, Job, Observation, Study, utcnow
 from service.retention import RetentionPolicy, run_retention
 from service.storage import FileStore
 
@@ -150,7 +150,7 @@ def _scenario(db: Database, store: FileStore) -> dict[str, int]:
                 )
             )
         session.add(Audit(item_id=items["audited"], version=1, auditor="a"))
-        session.add(Finding(item_id=items["old"], code="cxr.exposure", severity="major",
+        session.add(FindingRow(item_id=items["old"], code="cxr.exposure", severity="major",
                             message="m", evidence=[], confidence=0.9, engine="rules",
                             engine_version="r"))  # fmt: skip
         session.add(
@@ -183,7 +183,7 @@ def test_files_by_age_never_those_pending_work_may_read(db: Database, store: Fil
     assert marked == gone
     with db.reader() as session:  # the item and what was found on it stay
         assert session.get(Item, items["old"]) is not None
-        assert session.scalar(select(func.count()).where(Finding.item_id == items["old"])) == 1
+        assert session.scalar(select(func.count()).where(FindingRow.item_id == items["old"])) == 1
         assert session.get(Observation, "obs-old") is not None
     again = run_retention(db, store, replace(policy, dry_run=False))
     assert (again.files_deleted, again.files_missing) == (0, 0)

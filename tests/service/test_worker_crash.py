@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from service import ingest
 from service.config import Settings
 from service.db import Database
-from service.models import Finding, Item, ItemStatus, Job, JobStatus, Observation
+from service.models import FindingRow, Item, ItemStatus, Job, JobStatus, Observation
 from service.reports.sections import sections_dict
 
 N_REPORTS = 80
@@ -141,7 +141,9 @@ def test_sigkill_mid_job_then_restart_processes_each_item_once(
         assert len(items) == N_REPORTS
         assert all(item.status == ItemStatus.DONE for item in items)
         for item in items:
-            findings = session.scalars(select(Finding).where(Finding.item_id == item.id)).all()
+            findings = session.scalars(
+                select(FindingRow).where(FindingRow.item_id == item.id)
+            ).all()
             observations = session.scalars(
                 select(Observation).where(Observation.item_id == item.id)
             ).all()

@@ -20,7 +20,7 @@ from service.components import Components
 from service.config import Settings
 from service.db import Database
 from service.loop.models import Audit, AuditFinding, AuditMissed
-from service.models import Finding, Observation, OutboxEntry
+from service.models import FindingRow, Observation, OutboxEntry
 from service.worker import Worker, WorkerConfig
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.service.api.conftest import ADMIN, AUDITOR, READER, make_app, make_components
@@ -96,7 +96,7 @@ def test_each_audit_version_names_the_person_and_the_time(
 
 def _findings(db: Database, item_id: int) -> dict[str, int]:
     with db.reader() as session:
-        rows = session.scalars(select(Finding).where(Finding.item_id == item_id)).all()
+        rows = session.scalars(select(FindingRow).where(FindingRow.item_id == item_id)).all()
         return {row.code: row.id for row in rows}
 
 

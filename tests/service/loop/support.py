@@ -13,7 +13,7 @@ from fhir_adapter.publisher import ObservationPublisher
 from service.components import Components
 from service.loop.audit import AuditRequest, AuditService, MissedIn, VerdictIn
 from service.loop.audited_sample import CODE_INDEX, CODE_LIST
-from service.models import Finding
+from service.models import FindingRow
 from service.taxonomy import Severity
 from tests.service.api.support import ScriptedEngine, add_report, drain
 
@@ -65,7 +65,7 @@ def audited_reports(comps: Components, n: int, seed: int = 0, auditor: str = "au
     service = AuditService(comps.db)
     for row, item_id in enumerate(ids):
         with comps.db.reader() as session:
-            findings = session.query(Finding).filter(Finding.item_id == item_id).all()
+            findings = session.query(FindingRow).filter(FindingRow.item_id == item_id).all()
         verdicts = [
             VerdictIn(f.id, "confirmed" if truth[row, CODE_INDEX[f.code]] else "rejected", "t")
             for f in findings

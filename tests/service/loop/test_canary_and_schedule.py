@@ -19,7 +19,7 @@ from service.loop.jobs import loop_jobs
 from service.loop.models import AuditSelection, CanaryResult, ShadowResult
 from service.loop.schedule import AUDIT_SAMPLE, sampling_task
 from service.loop.shadow import CANARY, ShadowRunner, after_job
-from service.models import Finding, Item, Job, Observation
+from service.models import FindingRow, Item, Job, Observation
 from service.pipeline import NullPublisher, Pipeline
 from service.taxonomy import Severity
 from service.worker import Periodic, Worker, WorkerConfig
@@ -59,7 +59,7 @@ def test_canaries_measure_recall_and_store_nothing_else(
     assert len({r.code for r in results}) >= 2  # the injected error varies between items
     with comps.db.reader() as session:
         assert session.scalar(select(func.count()).select_from(Item)) == 8
-        for table in (Finding, Observation, ShadowResult):
+        for table in (FindingRow, Observation, ShadowResult):
             assert session.scalar(select(func.count()).select_from(table)) == 0
         assert session.scalar(select(func.count()).select_from(CanaryResult)) == 16
     summary = {(row["config_id"], row["code"]): row for row in canary_summary(comps.db)}

@@ -25,8 +25,7 @@ from service.loop.jobs import loop_jobs
 from service.loop.models import EngineConfig, ShadowResult
 from service.loop.replay import curated_item_ids, replay
 from service.loop.shadow import SHADOW, ShadowRunner
-from service.models import Finding as FindingRow
-from service.models import Job, Observation, OutboxEntry
+from service.models import FindingRow, Job, Observation, OutboxEntry
 from service.pipeline import NullPublisher, Pipeline
 from service.taxonomy import Severity
 from service.worker import Worker, WorkerConfig

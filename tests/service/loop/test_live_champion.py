@@ -32,8 +32,7 @@ from service.loop.engine_configs import (
     record_at_startup,
 )
 from service.loop.models import EngineConfig
-from service.models import Finding as FindingRow
-from service.models import Item, ItemStatus
+from service.models import FindingRow, Item, ItemStatus
 from service.taxonomy import Severity
 from tests.service.api.conftest import ADMIN, READER
 from tests.service.api.support import add_report

@@ -24,8 +24,7 @@ from service.loop.audit import AuditRequest, AuditService, VerdictIn, observatio
 from service.loop.audited_sample import CODE_INDEX
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import AuditFinding
-from service.models import Finding as FindingRow
-from service.models import Item, Observation, OutboxEntry
+from service.models import FindingRow, Item, Observation, OutboxEntry
 from service.pipeline import Pipeline
 from service.taxonomy import SUMMARY_CODE, Severity
 from tests.service.api.support import add_image

@@ -21,7 +21,7 @@ from service.loop.audit_draw import AuditSampler, SamplingPlan
 from service.loop.engine_configs import EngineRegistry, default_rules, record_at_startup
 from service.loop.evaluation import EvaluationRequest, EvaluationService
 from service.loop.models import CanaryResult, ShadowResult
-from service.models import Finding as FindingRow
+from service.models import FindingRow
 from service.taxonomy import Kind, Severity
 from tests.service.api.support import add_image, add_report
 from tests.service.ui.support import run_qc_jobs

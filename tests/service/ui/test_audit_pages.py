@@ -19,7 +19,7 @@ from service.components import Components
 from service.config import Settings
 from service.db import Database
 from service.loop.models import Audit, AuditFinding, AuditMissed
-from service.models import Finding, Observation
+from service.models import FindingRow, Observation
 from service.worker import Worker, WorkerConfig
 from tests.fhir_adapter.fhir_server import RecordingFHIRServer, running_fhir_server
 from tests.service.api.conftest import AUDITOR, make_app, make_components
@@ -90,7 +90,7 @@ def _sign_in(page: Any, artifacts: Path) -> None:
 
 def _findings(db: Database, item_id: int) -> dict[str, int]:
     with db.reader() as session:
-        rows = session.scalars(select(Finding).where(Finding.item_id == item_id)).all()
+        rows = session.scalars(select(FindingRow).where(FindingRow.item_id == item_id)).all()
         return {row.code: row.id for row in rows}
 
 

@@ -20,8 +20,7 @@ from service.engines.base import Engine
 from service.engines.llm.client import LLMClient, LLMConfig
 from service.engines.llm.engine import LLMReportEngine
 from service.llm_stage import JOB_KIND, LLMStage, Prices
-from service.models import Finding as FindingRow
-from service.models import Item, ItemStatus, Job, LLMCall, Observation
+from service.models import FindingRow, Item, ItemStatus, Job, LLMCall, Observation
 from service.pipeline import NullPublisher, Pipeline, Publisher
 from service.storage import FileStore
 from service.worker import Worker
