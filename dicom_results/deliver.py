@@ -3,9 +3,10 @@ ones the PACS does not hold yet.
 
 Never lost: the job is durable and is retried with backoff for as long as the PACS is away or
 busy. Never duplicated: a document's UID comes from its content, and one already delivered is
-not sent again. Never retried for ever on a refusal: after ``max_refusals`` attempts refused, the
-document is recorded ``refused`` with the PACS's status and comment, counted, and the job ends;
-new results (a new document) are tried afresh.
+not sent again. Never retried for ever on a refusal: each document's refusals are counted
+(``refusing``; not the job's attempts, which include the PACS's outages), and after
+``max_refusals`` of them the document is recorded ``refused`` with the PACS's status and
+comment, counted, and the job ends; new results (a new document) are tried afresh.
 """
 
 from __future__ import annotations
@@ -25,14 +26,23 @@ from service.config import Settings
 from service.db import Database
 from service.errors import DeliveryError
 from service.pacs.models import PacsDelivery
-from service.pacs.results import DELIVERED, REFUSED, StudyResults, delivered, record, study_results
+from service.pacs.results import (
+    DELIVERED,
+    REFUSED,
+    REFUSING,
+    StudyResults,
+    delivered,
+    record,
+    refusals,
+    study_results,
+)
 from service.storage import FileStore
 
 log = logging.getLogger(__name__)
 
 
 class PacsRefused(DeliveryError):
-    """The PACS refused a document; tried again until ``max_refusals`` attempts."""
+    """The PACS refused a document; sent again until it has been refused ``max_refusals`` times."""
 
 
 @dataclass
@@ -77,42 +87,42 @@ class PacsResultsSender:
         documents: list[Document],
         answers: list[StoreAnswer],
     ) -> None:
-        refused: list[str] = []
+        """What the PACS answered, per document. Refusals are counted per document, so the
+        attempts a job spent waiting for a PACS that was away do not count as refusals."""
+        retrying: list[str] = []
+        given_up: list[str] = []
         busy = False
-        final = job.attempts >= self.max_refusals
         with self.db.transaction() as session:
             for document, answer in zip(documents, answers, strict=True):
-                status = f"0x{answer.status:04X}"
-                if answer.stored:
-                    record(
-                        session, results, document.kind, document.sop_instance_uid,
-                        document.content_hash, status=DELIVERED, dimse_status=answer.status,
-                        detail=answer.comment, attempts=job.attempts,
-                    )  # fmt: skip
-                    metrics.PACS_DOCUMENTS.labels(document.kind, "delivered").inc()
-                elif answer.busy:
+                sent = refusals(session, document.sop_instance_uid) + 1
+                if answer.busy:
                     busy = True
                     metrics.PACS_DOCUMENTS.labels(document.kind, "busy").inc()
+                    continue
+                if answer.stored:
+                    status = DELIVERED
+                    metrics.PACS_DOCUMENTS.labels(document.kind, "delivered").inc()
                 else:
-                    refused.append(f"{document.kind} {status} {answer.comment or ''}".strip())
-                    if final:
-                        record(
-                            session, results, document.kind, document.sop_instance_uid,
-                            document.content_hash, status=REFUSED, dimse_status=answer.status,
-                            detail=answer.comment, attempts=job.attempts,
-                        )  # fmt: skip
+                    status = REFUSED if sent >= self.max_refusals else REFUSING
+                    why = f"{document.kind} 0x{answer.status:04X} {answer.comment or ''}".strip()
+                    (given_up if status == REFUSED else retrying).append(why)
                     metrics.PACS_DOCUMENTS.labels(document.kind, "refused").inc()
-        if busy:
-            raise PacsUnavailable("the PACS is out of resources (0xA7xx): trying again later")
-        if refused and not final:
-            raise PacsRefused(f"the PACS refused: {'; '.join(refused)}")
-        if refused:
+                record(
+                    session, results, document.kind, document.sop_instance_uid,
+                    document.content_hash, status=status, dimse_status=answer.status,
+                    detail=answer.comment, attempts=sent,
+                )  # fmt: skip
+        if given_up:
             log.error(
                 "PACS results of study %d refused %d times, not sent again: %s",
                 results.study_id,
-                job.attempts,
-                "; ".join(refused),
+                self.max_refusals,
+                "; ".join(given_up),
             )
+        if busy:
+            raise PacsUnavailable("the PACS is out of resources (0xA7xx): trying again later")
+        if retrying:
+            raise PacsRefused(f"the PACS refused: {'; '.join(retrying)}")
 
 
 def _instance_numbers(session: Session, study_id: int) -> dict[str, int]:

@@ -36,7 +36,9 @@ class PacsDeliveryOut(BaseModel):
     study_id: int
     document: Literal["sr", "kos"]
     sop_instance_uid: str
-    status: Literal["delivered", "refused"]
+    status: Literal["delivered", "refusing", "refused"] = Field(
+        description="refusing: refused fewer than RADQC_PACS_MAX_REFUSALS times, sent again"
+    )
     dimse_status: int | None = Field(description="the PACS's C-STORE status")
     detail: str | None = Field(description="the PACS's error comment, if it sent one")
     attempts: int
@@ -49,7 +51,7 @@ class PacsDeliveryOut(BaseModel):
             study_id=row.study_id,
             document=row.document,  # "sr" or "kos", else a validation error
             sop_instance_uid=row.sop_instance_uid,
-            status=row.status,  # "delivered" or "refused"
+            status=row.status,  # "delivered", "refusing" or "refused"
             dimse_status=row.dimse_status,
             detail=row.detail,
             attempts=row.attempts,
@@ -78,7 +80,7 @@ class PacsSendOut(BaseModel):
 def list_deliveries(
     request: Request,
     _principal: Admin,
-    status: Annotated[Literal["delivered", "refused"] | None, Query()] = None,
+    status: Annotated[Literal["delivered", "refusing", "refused"] | None, Query()] = None,
     study_id: Annotated[RowId | None, Query(description="only this study's documents")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

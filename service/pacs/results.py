@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from service import queue
@@ -29,6 +29,7 @@ from service.pacs.models import PacsDelivery
 JOB_KIND: Final = "pacs_results"
 DELIVERED: Final = "delivered"
 REFUSED: Final = "refused"
+REFUSING: Final = "refusing"  # refused fewer than max_refusals times: sent again
 
 
 def job_key(study_id: int) -> str:
@@ -166,6 +167,14 @@ def delivered(session: Session, sop_instance_uid: str) -> bool:
     return found == DELIVERED
 
 
+def refusals(session: Session, sop_instance_uid: str) -> int:
+    """How many times the PACS has refused this document so far (outages do not count)."""
+    row = session.scalar(
+        select(PacsDelivery).where(PacsDelivery.sop_instance_uid == sop_instance_uid)
+    )
+    return row.attempts if row is not None and row.status in (REFUSING, REFUSED) else 0
+
+
 def record(
     session: Session,
     results: StudyResults,
@@ -211,18 +220,24 @@ def deliveries_query(status: str | None = None, study_id: int | None = None) -> 
 
 
 def send_again(session: Session, study_id: int) -> int:
-    """Send a study's results again, now: its refused documents are forgotten (they are tried
-    afresh, ``max_refusals`` times) and its job is queued; returns how many were refused.
+    """Send a study's results again, now: its refused documents and their refusal counts are
+    forgotten (they are tried afresh, ``max_refusals`` times) and its job is queued; returns how
+    many were refused for good.
     Delivered documents are still not sent twice."""
     if session.get(Study, study_id) is None:
         raise NotFoundError(f"no study {study_id}")
-    refused = session.execute(
-        delete(PacsDelivery).where(
+    refused = session.scalar(
+        select(func.count()).where(
             PacsDelivery.study_id == study_id, PacsDelivery.status == REFUSED
         )
     )
+    session.execute(
+        delete(PacsDelivery).where(
+            PacsDelivery.study_id == study_id, PacsDelivery.status.in_((REFUSED, REFUSING))
+        )
+    )
     queue.enqueue(session, JOB_KIND, job_key(study_id), study_id=study_id, requeue=True)
-    return int(refused.rowcount)  # type: ignore[attr-defined]
+    return int(refused or 0)
 
 
 @dataclass(frozen=True, slots=True)

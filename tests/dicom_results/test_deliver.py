@@ -7,6 +7,7 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     Comprehensive3DSRStorage,
     KeyObjectSelectionDocumentStorage,
 )
+from pynetdicom.transport import ThreadedAssociationServer
 from sqlalchemy import select, update
 
 from dicom_results.deliver import PacsResultsSender
@@ -165,10 +167,8 @@ def test_results_reach_the_pacs_once_and_validate(
     assert new_sr[0].SOPInstanceUID != sr.SOPInstanceUID and new_sr[0].InstanceNumber == 2
 
 
-@pytest.fixture
-def refusing_pacs() -> Iterator[tuple[int, list[str]]]:
+def _refusing_scp(port: int, seen: list[str]) -> ThreadedAssociationServer:
     """A pynetdicom SCP that answers every C-STORE 0xA900 (data set does not match SOP class)."""
-    seen: list[str] = []
 
     def refuse(event: evt.Event) -> Dataset:
         seen.append(str(event.request.AffectedSOPInstanceUID))
@@ -180,10 +180,16 @@ def refusing_pacs() -> Iterator[tuple[int, list[str]]]:
     ae = AE(ae_title=PACS_AE)
     for sop_class in (Comprehensive3DSRStorage, KeyObjectSelectionDocumentStorage):
         ae.add_supported_context(sop_class)
-    port = free_port()
-    server = ae.start_server(
+    return ae.start_server(
         ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, refuse)]
     )
+
+
+@pytest.fixture
+def refusing_pacs() -> Iterator[tuple[int, list[str]]]:
+    seen: list[str] = []
+    port = free_port()
+    server = _refusing_scp(port, seen)
     try:
         yield port, seen
     finally:
@@ -230,3 +236,28 @@ def test_a_pacs_that_is_away_is_waited_for(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_refusals_are_counted_per_document_not_per_job_attempt(
+    comps: Components, shared_data: Path, film: tuple[str, str]
+) -> None:
+    """A PACS that was away for three attempts and then refuses: each document is still sent
+    RADQC_PACS_MAX_REFUSALS times before it is recorded refused (the outage's attempts are not
+    refusals)."""
+    port = free_port()  # nobody listens yet
+    add_image(comps, shared_data, *film, "ACC-PACS-4", file=FILM)
+    worker = _worker(comps, port, max_refusals=2)
+    _drain(worker, until=lambda: _attempts(comps.db) >= 3, seconds=30)
+    assert _deliveries(comps.db) == []
+    seen: list[str] = []
+    server = _refusing_scp(port, seen)
+    try:
+        _drain(worker, until=lambda: _pacs_job(comps.db).status == "done", seconds=30)
+    finally:
+        server.shutdown()
+    assert _pacs_job(comps.db).status == "done"
+    rows = _deliveries(comps.db)
+    assert rows and {s for _, _, s, _ in rows} == {"refused"}
+    assert sorted(Counter(seen).values()) == [2] * len(rows)  # each document refused twice
+    with comps.db.reader() as session:
+        assert set(session.scalars(select(PacsDelivery.attempts))) == {2}

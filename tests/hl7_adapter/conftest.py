@@ -3,7 +3,6 @@ python-hl7 client to talk to it."""
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,17 +18,6 @@ from service.config import Settings
 from service.db import Database
 from service.ingest import QueueOptions
 from service.models import Item, Job, Report, ReportVersion
-
-
-@pytest.fixture(autouse=True)
-def _hl7_logs_at_debug() -> Iterator[None]:
-    """The session's patient-data search (tests/support/log_canaries.py) sees radqc's own
-    loggers at DEBUG; the adapter's too."""
-    logger = logging.getLogger("hl7_adapter")
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield
-    logger.setLevel(level)
 
 
 def hl7_settings(settings: Settings, **changes: Any) -> Settings:

@@ -26,7 +26,7 @@ CANARIES = (
     "555-0142",
 )
 # radqc's loggers are searched at DEBUG (what an operator may switch on), the rest at INFO.
-OWN_LOGGERS = ("service", "dicom_listener", "fhir_adapter")
+OWN_LOGGERS = ("service", "dicom_listener", "dicom_results", "fhir_adapter", "hl7_adapter")
 
 
 class LeakHandler(logging.Handler):
