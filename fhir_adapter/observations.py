@@ -35,6 +35,7 @@ from pydicom.dataset import Dataset
 
 from fhir_adapter.effective import dicom_effective, report_effective
 from fhir_adapter.effective import fhir_instant as fhir_instant  # its former home: re-exported
+from fhir_adapter.identifiers import report_patient
 from service import canonical
 from service.models import FindingRow, Item, utcnow
 from service.taxonomy import CODE_SYSTEM, SUMMARY_CODE, Severity, display
@@ -175,15 +176,24 @@ def _image_context(item: Item, header: Dataset | None) -> ItemContext:
 def _report_context(item: Item) -> ItemContext:
     version = item.report_version_row
     reference = version.subject_reference if version is not None else None
-    if reference is not None and (not reference.strip() or reference.startswith("#")):
-        reference = None  # a reference into the report's contained resources means nothing here
     derived_key = f"DiagnosticReport/{item.report_id}/_history/{item.report_version}"
     resource = _json_object(version.resource_json) if version is not None else {}
+    subject: dict[str, Any] | None = None
+    subject_key = None
+    if reference is not None and reference.strip() and not reference.startswith("#"):
+        subject, subject_key = {"reference": reference}, reference
+    else:
+        # no reference, or one into the report's contained resources (meaningless outside the
+        # report): the patient's identifier, when it has a system (an HL7 v2 report's PID-3)
+        identifier = report_patient(resource)
+        if identifier is not None and identifier.get("system"):
+            subject = {"type": "Patient", "identifier": identifier}
+            subject_key = f"{identifier['system']}|{identifier['value']}"
     return ItemContext(
         item_id=item.id,
         key=item_key(item),
-        subject={"reference": reference} if reference else None,
-        subject_key=reference,
+        subject=subject,
+        subject_key=subject_key,
         derived_from={"reference": derived_key},
         derived_from_key=derived_key,
         extensions=(),

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from fhir_adapter.identifiers import clean, report_patient, type_code
 from fhir_adapter.observations import DICOM_UID_SYSTEM, PATIENT_ID_SYSTEM
 from service.models import Item
 
@@ -86,12 +87,10 @@ def _image_targets(item: Item, patient_system: str) -> Targets:
 def _report_targets(item: Item) -> Targets:
     version = item.report_version_row
     resource = _json(version.resource_json) if version is not None else {}
-    given = resource.get("subject")
-    subject: dict[str, Any] = given if isinstance(given, dict) else {}
     literal = version.subject_reference if version is not None else None
     if literal is not None and (literal.startswith(("#", "urn:")) or not literal.strip()):
         literal = None  # contained, or a Bundle's placeholder: no id on any server
-    patient_identifier = _clean(subject.get("identifier")) or _contained_mrn(resource, subject)
+    patient_identifier = report_patient(resource)
     patient = Target("Patient", literal, patient_identifier)
     report_id = resource.get("id")
     report = Target(
@@ -118,45 +117,13 @@ def _study(study_uid: str | None, accession: str | None) -> tuple[Target, ...]:
 
 def _report_identifier(resource: Mapping[str, Any]) -> dict[str, Any] | None:
     """The report's own identifier; its accession (typed ACSN) when it has no other."""
-    identifiers = [i for i in resource.get("identifier") or () if _clean(i) is not None]
+    identifiers = [i for i in resource.get("identifier") or () if clean(i) is not None]
     own = [i for i in identifiers if not _is_accession(i)]
-    return _clean((own or identifiers or [None])[0])
-
-
-def _contained_mrn(
-    resource: Mapping[str, Any], subject: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """The MR identifier (else the first) of the contained Patient the subject points to."""
-    reference = subject.get("reference")
-    if not isinstance(reference, str) or not reference.startswith("#"):
-        return None
-    for contained in resource.get("contained") or ():
-        if not isinstance(contained, dict) or contained.get("id") != reference[1:]:
-            continue
-        identifiers = [i for i in contained.get("identifier") or () if _clean(i) is not None]
-        mrn = [i for i in identifiers if _type_code(i) == "MR"]
-        return _clean((mrn or identifiers or [None])[0])
-    return None
+    return clean((own or identifiers or [None])[0])
 
 
 def _is_accession(identifier: Mapping[str, Any]) -> bool:
-    return _type_code(identifier) == "ACSN" or "accession" in str(identifier.get("system", ""))
-
-
-def _type_code(identifier: Mapping[str, Any]) -> str | None:
-    kind = identifier.get("type")
-    codings = kind.get("coding") if isinstance(kind, dict) else None
-    for coding in codings if isinstance(codings, list) else ():
-        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
-            return str(coding["code"])
-    return None
-
-
-def _clean(identifier: object) -> dict[str, Any] | None:
-    """An Identifier cut to what a reference needs (type, system, value); None without a value."""
-    if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
-        return None
-    return {k: identifier[k] for k in ("type", "system", "value") if identifier.get(k)}
+    return type_code(identifier) == "ACSN" or "accession" in str(identifier.get("system", ""))
 
 
 def _identifier(system: str, value: str) -> dict[str, Any]:

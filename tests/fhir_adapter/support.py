@@ -67,13 +67,17 @@ def add_report_item(
     text: str = "FINDINGS: clear.\nIMPRESSION: normal.",
     times: dict[str, Any] | None = None,
     status: str = "final",
+    contained: list[dict[str, Any]] | None = None,
 ) -> int:
     """A report version stored through ingest; its QC job is marked done (we play the worker).
 
     ``times``: the report's ``effectiveDateTime``, ``effectivePeriod`` or ``issued``;
-    ``status``: its DiagnosticReport.status."""
+    ``status``: its DiagnosticReport.status; ``contained``: its contained resources."""
     digest = hashlib.sha256(f"{report_id}|{text}|{status}".encode()).hexdigest()
     resource = {"resourceType": "DiagnosticReport", "id": report_id, **(times or {})}
+    if contained:
+        resource["contained"] = contained
+        resource["subject"] = {"reference": subject}
     received = ReceivedReport(
         report_id=report_id,
         content_hash=digest,

@@ -10,10 +10,12 @@ import hashlib
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from fhir_adapter import observations as obs
+from fhir_adapter.publisher import ObservationPublisher
 from service.db import Database
-from service.models import Item
+from service.models import Item, Observation
 from service.taxonomy import CODE_SYSTEM, Severity
 from tests.fhir_adapter.support import (
     FHIR_ID,
@@ -151,6 +153,44 @@ def test_without_patient_id_or_subject_the_subject_is_left_out(db: Database) -> 
             "display": "Normal",
         }
         assert "hasMember" not in summary
+
+
+def test_a_contained_patient_with_an_identifier_is_the_subject(db: Database) -> None:
+    """Reports over HL7 v2 (and FHIR reports with a contained Patient) name the patient by the
+    MRN the RIS sent: the Observations reference that identifier, as images do with theirs, so
+    that ``subject:identifier`` finds them."""
+    patient = {
+        "resourceType": "Patient",
+        "id": "pat",
+        "identifier": [
+            {"value": "OTHER-1"},  # no system: not a usable reference
+            {"system": "urn:oid:1.2.3.4", "value": "MRN-0042-7731"},
+        ],
+    }
+    item_id = add_report_item(db, "r3", subject="#pat", contained=[patient])
+    store_findings(
+        db,
+        item_id,
+        [finding("report.typo")],
+        publisher=ObservationPublisher(writeback_enabled=False),
+    )
+    for resource in build_all(db, item_id):
+        validate(resource)
+        assert resource["subject"] == {
+            "type": "Patient",
+            "identifier": {"system": "urn:oid:1.2.3.4", "value": "MRN-0042-7731"},
+        }
+    with db.reader() as session:
+        subjects = set(
+            session.scalars(select(Observation.subject).where(Observation.item_id == item_id))
+        )
+    assert subjects == {"urn:oid:1.2.3.4|MRN-0042-7731"}  # what subject:identifier matches
+    # a contained Patient without a system-qualified identifier still gives no subject
+    bare = {"resourceType": "Patient", "id": "pat", "identifier": [{"value": "OTHER-1"}]}
+    other = add_report_item(db, "r4", subject="#pat", contained=[bare])
+    store_findings(db, other, [], publisher=None)
+    (summary,) = build_all(db, other)
+    assert "subject" not in summary
 
 
 def test_a_non_conformant_sop_uid_is_kept_as_a_string(db: Database) -> None:
