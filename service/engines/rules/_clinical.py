@@ -123,9 +123,19 @@ CONCEPTS: tuple[Concept, ...] = (
     ),
     _concept(
         "pneumomediastinum",
-        r"pneumomediastinum|widen(?:ed|ing) (?:of the )?(?:superior )?mediastinum",
+        r"pneumomediastinum",
         acute=True,
         impression=r"pneumomediastinum|mediastin",
+    ),
+    # a sign with many causes (vessels, nodes, fat, haematoma): it must reach the impression, but
+    # it is not acute in itself, so "no acute disease" over it is an omission
+    _concept(
+        "widened mediastinum",
+        r"widen(?:ed|ing) (?:of the )?(?:superior )?mediastinum|"
+        r"mediastinum (?:is|appears) widened|mediastinal widening",
+        acute=False,
+        impression=r"mediastin|aort|dissection|hematoma|haematoma|adenopathy|lymph|mass|"
+        r"vascular|lipomatosis",
     ),
     _concept(
         "adenopathy",
@@ -157,7 +167,9 @@ CONCEPTS: tuple[Concept, ...] = (
     ),
     _concept(
         "atelectasis",
-        r"atelectasis|atelectatic",
+        # lobar collapse is atelectasis of a whole lobe (Fleischner glossary)
+        r"atelectasis|atelectatic|(?:lobar|lobe|segmental|subsegmental) collapse|"
+        r"collapse of the (?:(?:right|left) )?(?:upper|middle|lower) lobe",
         acute=False,
         impression=None,
     ),

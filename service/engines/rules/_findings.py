@@ -16,7 +16,7 @@ from service.engines.base import Evidence, Finding
 from service.taxonomy import Severity
 
 ENGINE_NAME = "rules"
-RULES_VERSION = "rules-0.5.0"
+RULES_VERSION = "rules-0.6.0"
 
 # Values of these elements identify the patient: evidence names the tag, never the value.
 PHI_KEYWORDS = frozenset(

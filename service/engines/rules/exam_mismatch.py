@@ -115,7 +115,8 @@ _THORACIC_SPINE = re.compile(r"\bTHORACIC|T-SPINE|DORSAL\b", re.IGNORECASE)
 _ASIDE = re.compile(
     r"\b(?:recommend\w*|suggest\w*|consider\w*|compar\w*|prior|previous|correlat\w*|follow[- ]?up|"
     r"further evaluation|if clinically|if not|could|would|should|may be|dated|outside|however|"
-    r"same day|also)\b",
+    r"same day|also|ordered|scheduled|planned|pending|please see|see|separately|reported "
+    r"separately|dictated separately)\b",
     re.IGNORECASE,
 )
 # contrast given: the agent, its route or its phases

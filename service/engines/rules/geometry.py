@@ -19,6 +19,11 @@
     took, so the intact lung is the scale). On the dev films, 1 pixel -> 5 % found 2 more
     cut walls (3 and 5 pixels short) and no other film: the nearest other lung this narrow
     stopped 7 % short, on an inverted film, which is not measured here.
+  - any edge: the mask runs along the film's edge row (top, bottom) or column (sides) itself
+    for at least 15 % of the lung's widest row or tallest column (``EDGE_RUN``): the outline
+    is cut straight by the edge, where a complete apex, costophrenic recess or chest wall
+    meets an edge only at a point. It finds cuts the width tests miss because the rows just
+    inside are narrow (an apex cut near its top, a recess cut just above its tip).
   Tuned on the dev films of ``bench/quality/images.py`` only (reported on its test films).
   Measured only when both lungs are found side by side and the film is not turned
   (:func:`.anatomy.turn_of`; :mod:`.orientation` reports a turned film). Not measured on a
@@ -58,6 +63,13 @@ BASE_WIDTH_ABOVE = 0.6  # or 8 % above it (complete bases touching the edge: at 
 WALL_HEIGHT = 0.55  # height 6 % inside the outer edge, share of the lung's tallest column
 NARROW_LUNG = 0.6  # a lung touching the side edge this much narrower than the other
 SLIVER_MARGIN = 0.05  # such a lung this close to the side edge, share of the other's width
+# A lung whose mask runs along the film's edge itself (its first or last row or column) for at
+# least this share of its widest row (top, bottom) or tallest column (sides) is cut straight
+# there, however the rows just inside measure: a complete lung's apex, costophrenic angle or
+# chest wall ends in a curve or a point, so it meets an edge only at a few pixels. On the dev
+# films no complete lung's mask touched the top or bottom row at all, and cut lungs did at
+# 0.17-0.37 (apices, costophrenic angles the width tests above missed).
+EDGE_RUN = 0.15
 Edge = Literal["top", "bottom", "left", "right"]
 _MESSAGES: dict[Edge, str] = {
     "top": "The lung apices run into the top edge of the image and appear cut off",
@@ -97,25 +109,35 @@ def _lung_cuts(
     inset = max(1, round(0.06 * width))
     cuts: list[tuple[Edge, str, float, float]] = []
     apex_width = float(lung[rows[0] + step].sum()) / widest
+    along_top = float(lung[0].sum()) / widest  # the mask's run along the top edge itself
     if rows[0] <= APEX_MARGIN * height and apex_width >= APEX_WIDTH:
         cuts.append(("top", "apex_width_at_edge", apex_width, APEX_WIDTH))
+    elif along_top >= EDGE_RUN:
+        cuts.append(("top", "lung_along_edge", along_top, EDGE_RUN))
     base_width = float(lung[rows[-1] - step].sum()) / widest
     above = float(lung[max(rows[0], rows[-1] - 2 * step)].sum()) / widest
+    along_bottom = float(lung[-1].sum()) / widest
     if n_rows - 1 - rows[-1] <= BASE_MARGIN * height:
         if base_width >= BASE_WIDTH:
             cuts.append(("bottom", "base_width_at_edge", base_width, BASE_WIDTH))
         elif above >= BASE_WIDTH_ABOVE:
             # the model rounds off a cut base in its last rows; a little higher it is wide
             cuts.append(("bottom", "base_width_above_edge", above, BASE_WIDTH_ABOVE))
+        elif along_bottom >= EDGE_RUN:
+            cuts.append(("bottom", "lung_along_edge", along_bottom, EDGE_RUN))
     if outer == "left":
         gap, wall = cols[0], float(lung[:, cols[0] + inset].sum()) / tallest
+        along_side = float(lung[:, 0].sum()) / tallest
     else:
         gap, wall = n_cols - 1 - cols[-1], float(lung[:, cols[-1] - inset].sum()) / tallest
+        along_side = float(lung[:, -1].sum()) / tallest
     if gap <= EDGE_MARGIN * width and wall >= WALL_HEIGHT:
         cuts.append((outer, "wall_height_at_edge", wall, WALL_HEIGHT))
     elif gap <= SLIVER_MARGIN * other_width and width < NARROW_LUNG * other_width:
         # cut deep: what is left of the lung is a sliver the model rounds off at the edge
         cuts.append((outer, "lung_width_to_other", width / other_width, NARROW_LUNG))
+    elif along_side >= EDGE_RUN:
+        cuts.append((outer, "lung_along_edge", along_side, EDGE_RUN))
     return cuts
 
 

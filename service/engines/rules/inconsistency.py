@@ -91,14 +91,93 @@ def _denies(view: ReportView, negated: Mention, affirmed: list[Mention]) -> bool
     ("no large effusion", "no new consolidation") only a finding graded moderate or more."""
     qualifier = _QUALIFIED.search(view.text[negated.sentence_start : negated.end])
     if qualifier is None:
-        return True
+        return not _kind_denied(view, negated)
     if qualifier.group(0).lower() not in _SIZE_QUALIFIERS:
         return False
     return any(g >= 2 for m in affirmed for g in _grades(view, m))
 
 
+# a finding named as the probable explanation ("opacity, most likely atelectasis"): hedged, but
+# stated; "versus", "may" or "possible" leave it open
+_PROBABLE = re.compile(
+    r"\b(?:(?<!un)likely|probabl[ey]|consistent with|compatible with|in keeping with|"
+    r"represent(?:s|ing)?|typical of|diagnostic of)\b",
+    re.IGNORECASE,
+)
+_OPEN = re.compile(
+    r"\b(?:versus|vs|or|may|might|could|possibl[ey]|question\w*|unlikely|less likely|"
+    r"differential|cannot|not)\b|/",
+    re.IGNORECASE,
+)
+
+
+def _probable(view: ReportView, mention: Mention) -> bool:
+    """An uncertain mention that the sentence names as the likely explanation."""
+    if mention.polarity is not Polarity.UNCERTAIN:
+        return False
+    clause = view.text[max(mention.sentence_start, mention.start - 60) : mention.end]
+    clause = re.split(r"[;:]", clause)[-1]
+    return _PROBABLE.search(clause) is not None and _OPEN.search(clause) is None
+
+
+def _held(view: ReportView, mention: Mention) -> bool:
+    """A finding the findings hold even when old or hedged: affirmed (stable, chronic or
+    known ones too, except findings whose denial is usually about another place or time), or
+    named as the probable explanation of what is seen."""
+    if mention.polarity is Polarity.AFFIRMED:
+        return not mention.old or mention.concept.name not in _PLACED
+    return _probable(view, mention) and not mention.old
+
+
+def _focal_only(view: ReportView, negated: Mention, stated: Mention) -> bool:
+    """ "No focal airspace disease" beside a diffuse or scattered process that no one lobe
+    holds: the denial is of something else."""
+    return (
+        _FOCAL.search(_sentence(view, negated)) is not None
+        and _DIFFUSE.search(_sentence(view, stated)) is not None
+        and _lobe(view, stated) is None
+    )
+
+
+def _plain_denial_in_impression(
+    view: ReportView, found: list[Mention], said: list[Mention]
+) -> tuple[Mention, Mention] | None:
+    """An impression that plainly denies ("No atelectasis.", "without cardiomegaly") a finding
+    the findings hold, stable or probable, when the impression never names it otherwise."""
+    if not said or any(m.polarity is not Polarity.NEGATED for m in said):
+        return None
+    held = [m for m in found if _held(view, m)]
+    for negated in said:
+        if not _plain_denial(view, negated):
+            continue
+        for stated in held:
+            if _sides_compatible(stated, negated) and not _focal_only(view, negated, stated):
+                return stated, negated
+    return None
+
+
+# words that deny only one kind of a finding ("no cavitary nodule", "no loculated effusion")
+_KIND = re.compile(
+    r"\b(?:cavit\w*|(?:non-?)?calcifi\w*|spiculated|suspicious|dominant|loculated|lobar|"
+    r"segmental|confluent|solid|ground[- ]glass|mass-?like|cystic|multiple|innumerable)\b",
+    re.IGNORECASE,
+)
+
+
+def _kind_denied(view: ReportView, negated: Mention) -> bool:
+    """A denial of one kind of the finding ("no cavitary nodule", "no calcified granuloma"):
+    a describing word of its own stands before the finding in its list item."""
+    before = view.text[max(negated.sentence_start, negated.start - 60) : negated.start]
+    triggers = list(_DENIAL.finditer(before))
+    if triggers:
+        before = before[triggers[-1].end() :]
+    item = re.split(r"[,;:]|\b(?:or|and|nor)\b", before)[-1]
+    return _KIND.search(item) is not None
+
+
 def check_contradictions(view: ReportView) -> list[Finding]:
-    """A finding affirmed in one section and negated in the other."""
+    """A finding affirmed in one section and negated in the other; or held in the findings
+    (stable, or named as the likely explanation) and plainly denied by the impression."""
     in_findings, in_impression = mentions(view)
     results: list[Finding] = []
     for concept in sorted({_group(m.concept.name) for m in in_findings + in_impression}):
@@ -118,6 +197,18 @@ def check_contradictions(view: ReportView) -> list[Finding]:
             evidence = _evidence(view, affirmed[0], negated)
             results.append(finding(CODE, Severity.MAJOR, message, evidence, 0.8))
             break
+        else:
+            pair = _plain_denial_in_impression(view, found, said)
+            if pair is None:
+                continue
+            stated, negated = pair
+            message = (
+                f"The findings report {stated.concept.name} but the impression says "
+                f"'{_sentence(view, negated).strip()[:80]}'; reconcile the two sections."
+            )
+            results.append(
+                finding(CODE, Severity.MAJOR, message, _evidence(view, stated, negated), 0.75)
+            )
     return results[:3]
 
 
@@ -364,16 +455,18 @@ def _sentence(view: ReportView, mention: Mention) -> str:
     return view.text[mention.sentence_start : mention.sentence_end]
 
 
-def check_within_findings(view: ReportView) -> list[Finding]:
-    """The findings state a finding in one sentence and deny it, or call the organ normal, in
-    another ("Left basilar atelectasis. ... No atelectasis."; "Cardiomegaly. ... Heart size is
-    normal."). A qualified denial ("no other", "no new", "no large") or one for the other side
-    is no contradiction."""
-    in_findings, _ = mentions(view)
-    stated = [m for m in in_findings if m.polarity is Polarity.AFFIRMED]
+# "the lungs are clear" said of the rest of the lungs: "otherwise", "remaining", "elsewhere"
+_REST = re.compile(
+    r"\b(?:otherwise|remain(?:der|ing)|rest|elsewhere|else|other|additional|further)\b",
+    re.IGNORECASE,
+)
+
+
+def _within_section(view: ReportView, mentioned: tuple[Mention, ...]) -> list[Finding]:
+    stated = [m for m in mentioned if m.polarity is Polarity.AFFIRMED]
     if not stated:
         return []
-    for negated in in_findings:
+    for negated in mentioned:
         if negated.polarity is not Polarity.NEGATED or negated.concept.name in _PLACED:
             continue
         if not _plain_denial(view, negated):
@@ -386,23 +479,35 @@ def check_within_findings(view: ReportView) -> list[Finding]:
                 or (negated.side is not None and m.side != negated.side)
             ):
                 continue
-            if _FOCAL.search(_sentence(view, negated)) and _DIFFUSE.search(_sentence(view, m)):
+            if _focal_only(view, negated, m):
                 continue
             return _within_finding(view, m, negated, _sentence(view, negated).strip())
-    # "heart size is normal" beside cardiomegaly; "the lungs are clear" is often said of the
-    # rest of the lungs beside a sided finding, so it is not read here
+    # "heart size is normal" beside cardiomegaly; "the lungs are clear" beside an airspace
+    # process that is new, not hedged and not said of the rest of the lungs ("otherwise clear")
     for concept, regex in _NORMAL_STATEMENTS.items():
-        if concept != "cardiomegaly":
-            continue
         for m in stated:
-            if _group(m.concept.name) != concept:
+            if _group(m.concept.name) != concept or (concept != "cardiomegaly" and m.old):
                 continue
-            for span in view.named({"findings"}):
-                normal = regex.search(view.text, span.start, span.end)
-                if normal is None or m.sentence_start <= normal.start() < m.sentence_end:
-                    continue
-                return _within_finding(view, m, None, normal.group(0), normal.span())
+            for span in view.named({m.section}):
+                for normal in regex.finditer(view.text, span.start, span.end):
+                    if m.sentence_start <= normal.start() < m.sentence_end:
+                        continue
+                    if concept != "cardiomegaly" and _REST.search(
+                        view.text, max(span.start, normal.start() - 30), normal.end() + 40
+                    ):
+                        continue
+                    return _within_finding(view, m, None, normal.group(0), normal.span())
     return []
+
+
+def check_within_findings(view: ReportView) -> list[Finding]:
+    """One section states a finding in one sentence and denies it, or calls the organ normal,
+    in another ("Left basilar atelectasis. ... No atelectasis."; "Cardiomegaly. ... Heart size
+    is normal."; "Right lower lobe infiltrate. No focal airspace disease."). A qualified denial
+    ("no other", "no new", "no large"), one for the other side, "no focal" beside a diffuse
+    process, or "the lungs are otherwise clear" is no contradiction."""
+    in_findings, in_impression = mentions(view)
+    return _within_section(view, in_findings) or _within_section(view, in_impression)
 
 
 def _within_finding(
@@ -412,14 +517,16 @@ def _within_finding(
     quote: str,
     span: tuple[int, int] | None = None,
 ) -> list[Finding]:
+    where = "impression" if stated.section == "impression" else "findings"
+    verb = "reports" if where == "impression" else "report"
     message = (
-        f"The findings report {stated.concept.name} but also say '{quote[:80]}'; reconcile the "
-        "findings."
+        f"The {where} {verb} {stated.concept.name} but also "
+        f"{'says' if where == 'impression' else 'say'} '{quote[:80]}'; reconcile the {where}."
     )
     evidence = _evidence(view, stated) + (
         _evidence(view, negated)
         if negated is not None
-        else [text_evidence("findings", view.text, *(span or (0, 0)))]
+        else [text_evidence(stated.section, view.text, *(span or (0, 0)))]
     )
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.75)]
 

@@ -24,7 +24,14 @@ from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 from service.taxonomy import Severity
 
 CODE = "report.laterality"
-_IMPOSSIBLE = re.compile(r"\b(?:left[- ]middle[- ]lobe|right[- ]lingula(?:r)?)\b", re.IGNORECASE)
+# the middle lobe and the minor (horizontal) fissure are right-sided, the lingula left-sided
+_IMPOSSIBLE = re.compile(
+    r"\b(?:left[- ](?:middle[- ]lobe|minor[- ]fissure|horizontal[- ]fissure)|"
+    r"right[- ]lingula(?:r)?|"
+    r"(?:middle lobe|minor fissure|horizontal fissure) of the left lung|"
+    r"lingula(?:r segments?)? of the right lung)\b",
+    re.IGNORECASE,
+)
 _EXAM_SIDE = re.compile(r"\b(?:(LEFT|LT|L)|(RIGHT|RT|R))\b", re.IGNORECASE)
 _PAIRED = (
     r"shoulder|elbow|wrist|hand|finger|thumb|hip|knee|ankle|foot|toe|humerus|humeral|radius|"
@@ -34,6 +41,16 @@ _PAIRED = (
 )
 _LIMB_SIDE = re.compile(
     rf"\b(left|right)\b(?:[- ](?:sided|side))?\s+(?:\w+\s+){{0,2}}?(?:{_PAIRED})s?\b",
+    re.IGNORECASE,
+)
+# in a rib series the side is also given by the chest wall imaged and by the skin marker that
+# the technologist puts over the painful site
+_RIB_EXAM = re.compile(r"\bribs?\b", re.IGNORECASE)
+_CHEST_SIDE = re.compile(
+    r"\b(left|right)\b(?:[- ](?:sided|side))?\s+(?:\w+\s+){0,2}?"
+    r"(?:chest wall|hemithorax|lateral chest|anterior chest|posterior chest)\b|"
+    r"\b(?:marker|BB|site of (?:the )?(?:pain|tenderness|injury|trauma|concern|symptoms))\b"
+    r"[^.;]{0,40}?\b(left|right)\b",
     re.IGNORECASE,
 )
 _OPPOSITE = {"left": "right", "right": "left"}
@@ -197,8 +214,8 @@ def check_impossible_sides(view: ReportView) -> list[Finding]:
         text_evidence(view.section_at(m.start()), view.text, m.start(), m.end()) for m in hits[:5]
     ]
     message = (
-        f"'{hits[0].group(0)}' does not exist (the middle lobe is right-sided, the lingula "
-        "left-sided); correct the side or the lobe."
+        f"'{hits[0].group(0)}' does not exist (the middle lobe and the minor fissure are "
+        "right-sided, the lingula left-sided); correct the side or the lobe."
     )
     return [finding(CODE, Severity.MAJOR, message, evidence, 0.9)]
 
@@ -235,6 +252,17 @@ def check_against_exam(view: ReportView) -> list[Finding]:
         for span in main_spans(view)
         for m in _LIMB_SIDE.finditer(view.text, span.start, span.end)
     ]
+    if (
+        not hits
+        and _RIB_EXAM.search(view.item.exam_display or "")
+        and source.get("field") == "exam_display"
+    ):
+        hits += [
+            (m, (m.group(1) or m.group(2)).lower())
+            for span in main_spans(view)
+            for m in _CHEST_SIDE.finditer(view.text, span.start, span.end)
+        ]
+        hits.sort(key=lambda hit: hit[0].start())
     if not hits or any(side == expected for _, side in hits):
         return []
     match = hits[0][0]
@@ -266,6 +294,52 @@ _STRUCTURE_SIDES = {
     )
     for name, p in _STRUCTURES.items()
 }
+# places that anatomy binds to one side within one statement: an effusion and the costophrenic
+# angle or meniscus that shows it; an opacity and the border it silhouettes (a lower lobe
+# opacity effaces the hemidiaphragm of its own side); a port or pacemaker and the vein it enters
+# (the pocket lies on the side of the access vein); a bone and the hemithorax it projects over
+_LINKED: tuple[tuple[str, re.Pattern[str] | None, str], ...] = (
+    (
+        "the effusion and its sign",
+        None,
+        r"(?:pleural )?effusions?|pleural fluid|costophrenic|cp angles?|meniscus",
+    ),
+    (
+        "the opacity and the border it silhouettes",
+        re.compile(r"\b(?:silhouett\w*|obscur\w*|effac\w*)", re.IGNORECASE),
+        r"bases?|basilar|basal|lower lobes?|lower lung|hemidiaphragms?|diaphragms?|"
+        r"heart border|cardiac border|retrocardiac",
+    ),
+    (
+        "the device and its access vein",
+        re.compile(
+            r"\b(?:port|pacemaker|pacer|defibrillator|AICD|ICD|reservoir|generator)\b",
+            re.IGNORECASE,
+        ),
+        r"subclavian|internal jugular|jugular|IJ|axillary|cephalic|chest wall|chest|"
+        r"pectoral|infraclavicular|subclavicular",
+    ),
+    (
+        "the bone and the hemithorax it projects over",
+        re.compile(r"\b(?:project\w*|overl(?:y|ies|ying))\b", re.IGNORECASE),
+        r"ribs?|clavicles?|clavicular|scapulae?|scapular|hemithorax|lung|chest",
+    ),
+)
+_LINKED_SIDES = [
+    (
+        name,
+        trigger,
+        re.compile(
+            rf"\b(left|right)\b(?:[- ](?:sided|side))?\s+(?:[a-z-]+\s+){{0,2}}?(?:{p})\b",
+            re.IGNORECASE,
+        ),
+    )
+    for name, trigger, p in _LINKED
+]
+# a second device in the statement ("right IJ catheter, left chest port"): two sides on purpose
+_OTHER_DEVICE = re.compile(
+    r"\b(?:catheters?|lines?|PICC|sheaths?|tubes?|drains?|Port-?a-?cath)\b", re.IGNORECASE
+)
 # words that let a sentence speak of both sides on purpose
 _BOTH_SIDES = re.compile(
     r"\b(?:and|or|nor|both|bilateral\w*|respectively|than|versus|vs|whereas|while|compared|"
@@ -291,6 +365,20 @@ def check_within_statement(view: ReportView) -> list[Finding]:
                     continue
                 message = (
                     f"One statement puts the {name} on both sides ('{sentence.strip()[:100]}'); "
+                    "correct the side."
+                )
+                evidence = [text_evidence(span.name, view.text, start, end)]
+                return [finding(CODE, Severity.MAJOR, message, evidence, 0.7)]
+            for name, trigger, regex in _LINKED_SIDES:
+                if trigger is not None and trigger.search(sentence) is None:
+                    continue
+                if name.startswith("the device") and _OTHER_DEVICE.search(sentence):
+                    continue
+                sides = {m.group(1).lower(): m for m in regex.finditer(sentence)}
+                if len(sides) < 2:
+                    continue
+                message = (
+                    f"One statement gives {name} different sides ('{sentence.strip()[:100]}'); "
                     "correct the side."
                 )
                 evidence = [text_evidence(span.name, view.text, start, end)]

@@ -174,12 +174,18 @@ def _close(a: float, b: float) -> bool:
 
 
 def check_between_sections(view: ReportView) -> list[Finding]:
-    all_sizes = [s for s in sizes(view) if s.concept is not None]
+    every = sizes(view)
+    all_sizes = [s for s in every if s.concept is not None]
     found = [s for s in all_sizes if s.section in FINDINGS_NAMES - IMPRESSION_NAMES]
     said = [s for s in all_sizes if s.section in IMPRESSION_NAMES - FINDINGS_NAMES]
+    # every size the findings give, whatever it is read as: an impression that sums up two
+    # lesions ("17 mm nodule ... and 10 mm nodule") repeats sizes the findings gave to each
+    measured = [s.mm for s in every if s.section in FINDINGS_NAMES - IMPRESSION_NAMES]
     for size in said:
         same = [s for s in found if s.concept == size.concept]
         if not same or any(_close(s.mm, size.mm) for s in same):
+            continue
+        if any(mm == size.mm for mm in measured):
             continue
         other = same[0]
         ratio = max(other.mm, size.mm) / max(min(other.mm, size.mm), 1e-6)

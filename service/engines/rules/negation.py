@@ -8,7 +8,9 @@ excluded", "versus"; otherwise *affirmed*. A clause ends at "but", "however", "a
 "except", "which", ";" or ":"; pre-triggers reach at most fifteen words ahead (NegEx uses five
 to eight, but radiology reports negate long lists: "no focal airspace disease, pleural effusion,
 or pneumothorax"). "Cannot be excluded" and "not well seen" are hedges, not negations, and a
-"near-complete" or "partial resolution" leaves the finding there.
+"near-complete" or "partial resolution" leaves the finding there. An opacity put down to what
+lies over the lungs ("secondary to epicardial fat", "due to overlying soft tissues") is a
+pseudo-finding and counts as negated.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ _HEDGED = re.compile(
     r"not excluded|not (?:well|clearly)[- ](?:seen|visualized|demonstrated|evaluated|assessed))\b",
     re.IGNORECASE,
 )
+# a pseudo-finding: an opacity the sentence puts down to what lies over or around the lungs
+# ("opacity secondary to epicardial fat", "density due to overlying soft tissues") is not there
+_PSEUDO = re.compile(
+    r"^[^.;]{0,40}?\b(?:secondary to|due to|related to|attributable to|attributed to|caused by|"
+    r"(?:most )?(?:likely|probably) (?:from|reflect\w*|represent\w*)|reflect\w*|represent\w*)"
+    r"\s+(?:the\s+|an?\s+)?(?:\w+\s+){0,2}?(?:(?:overlying|overlapping) (?:\w+ )?"
+    r"(?:soft tissues?|breast|structures|shadows?|vessels|vascular|bones?|ribs|fat|clothing|"
+    r"hair)|epicardial fat|(?:cardiac |pericardial )?fat pads?|soft tissues?|breast tissue|"
+    r"breast shadows?|nipple|summation|artifact|patient rotation|costochondral)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\S+")
 
 
@@ -86,6 +99,8 @@ def polarity(sentence: str, start: int, end: int) -> Polarity:
     if _HEDGED.search(before) or _HEDGED.search(after):
         return Polarity.UNCERTAIN
     if _PRE_NEGATION.search(before) or _POST_NEGATION.search(after):
+        return Polarity.NEGATED
+    if _PSEUDO.search(after):
         return Polarity.NEGATED
     if _UNCERTAIN.search(before) or _UNCERTAIN.search(after[:60]):
         return Polarity.UNCERTAIN

@@ -120,9 +120,47 @@ def _headless(tail: str, final: str) -> tuple[str, float] | None:
     after_article = re.search(r"\b(?:a|an|the|of|no)\s+\w+$", clause, re.IGNORECASE) is not None
     if adjective and (after_article or not _VERB.search(clause)):
         return f"it ends with '{word}' and no full stop", 0.7
+    if _modifiers_only(clause) or _lone_modifier(final):
+        return f"it ends with '{word}' and no full stop", 0.7
     if re.match(r"\s*(?:\d+\.\s*)?if\b", final, re.IGNORECASE) and "," not in final:
         return "it ends inside an 'if' clause and no full stop", 0.7
     return None
+
+
+def _adjective(word: str) -> bool:
+    return word in _ADJECTIVES or (
+        len(word) >= 6 and word not in _PREDICATES and _ADJECTIVE_ENDING.search(word) is not None
+    )
+
+
+def _modifiers_only(clause: str) -> bool:
+    """The words after the clause's last determiner or preposition are all adjectives: the
+    noun they describe is missing ("no evidence of acute cardiopulmonary")."""
+    tokens = re.findall(r"[A-Za-z-]+", clause.lower())
+    heads = [i for i, w in enumerate(tokens) if w in _DETERMINERS]
+    if not heads:
+        return False
+    tail = tokens[heads[-1] + 1 :]
+    return len(tail) >= 2 and all(_adjective(w) for w in tail)
+
+
+_DETERMINERS = words("a an the of no for with without")
+# past participles that can stand alone as a statement ("2. Improved")
+_STATES = words(
+    """improved resolved increased decreased worsened enlarged unchanged calcified noted seen
+    stabilized expanded cleared removed repositioned healed progressed"""
+)
+
+
+def _lone_modifier(final: str) -> bool:
+    """A last sentence of one word that only describes ("2. Associated", "1. Scattered")."""
+    body = re.sub(r"^\s*(?:\d+[.)]\s*)?", "", final).strip()
+    if not re.fullmatch(r"[A-Za-z]+", body):
+        return False
+    word = body.lower()
+    if word in _PREDICATES or word in _STATES:
+        return False
+    return _adjective(word) or (len(word) >= 6 and word.endswith("ed"))
 
 
 def last_word(text: str) -> str | None:

@@ -146,8 +146,18 @@ def vocabulary() -> frozenset[str]:
     return _vocabularies()[0]
 
 
+def _suffixed(word: str) -> bool:
+    """A word with a Latin, medical or drug ending; "-ous" is an English adjective ending, not
+    the Latin "-us" ("emphysematous")."""
+    return word.endswith(_SUFFIXES) and not word.endswith("ous")
+
+
+# a plural "-s" never follows a sibilant: "processs" is no plural of "process"
+_SIBILANT = ("s", "x", "z", "ch", "sh")
+
+
 def _known(word: str, vocab: frozenset[str]) -> bool:
-    if word in vocab or word.endswith(_SUFFIXES):
+    if word in vocab or _suffixed(word):
         return True
     if f"{word}s" in vocab or f"{word}es" in vocab:
         return True  # the singular of a known plural ("phlebolith")
@@ -163,7 +173,10 @@ def _known(word: str, vocab: frozenset[str]) -> bool:
         ("ly", ""),
         ("al", ""),
     ):
-        if word.endswith(ending) and word[: -len(ending)] + replacement in vocab:
+        stem = word[: -len(ending)]
+        if ending == "s" and stem.endswith(_SIBILANT):
+            continue
+        if word.endswith(ending) and stem + replacement in vocab:
             return True
     return False
 
@@ -192,15 +205,25 @@ def _correction(lower: str) -> str | None:
         return None
     if _known(lower, vocab):
         # an unknown word taken for an inflection ("maked", "proces") is still a slip when a
-        # very common word is one edit away; a medical or drug suffix is left alone
-        if lower in vocab or lower.endswith(_SUFFIXES):
+        # very common word is one edit away; a word with a medical or drug ending is one when a
+        # radiology word is one edit away ("firbosis", "osseus"), otherwise it is left alone
+        if lower in vocab:
             return None
+        if _suffixed(lower):
+            near = sorted(w for w in _edits1(lower) if w in medical and len(w) >= 6)
+            return near[0] if len(lower) >= 6 and near else None
         return _frequent_neighbour(lower)
     # a radiology word is the likelier intent: "consoldation" is "consolidation", not "consolation"
+    edits = _edits1(lower)
     candidates = sorted(
-        (w for w in _edits1(lower) if w in targets and len(w) >= 4),
+        (w for w in edits if w in targets and len(w) >= 4),
         key=lambda w: (w not in medical, w),
     )
+    if not candidates and len(lower) >= 8:
+        # few long words lie one edit from another: a long unknown word next to any known one
+        # ("carrdiopulmonary") is a slip even when that word is rare in general English
+        rare = _vocab().rare
+        candidates = sorted(w for w in edits if w in vocab and w not in rare)
     return candidates[0] if candidates else None
 
 

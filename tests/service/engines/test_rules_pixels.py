@@ -418,6 +418,36 @@ def test_lungs_cut_close_to_the_edge_are_found(bases: dict) -> None:
     assert [c.edge for c in geometry.field_cuts(image)] == ["bottom"]
 
 
+def _model_lungs(bases: dict, base: str) -> tuple[np.ndarray, np.ndarray]:
+    """The model's right and left lung masks of an uncut base film."""
+    ds, pixels = bases[base]
+    found = model.of_image(degraded(ds, pixels, None)[0])
+    return found.mask("right_lung"), found.mask("left_lung")
+
+
+def _width(lung: np.ndarray) -> int:
+    return int(np.ptp(np.flatnonzero(lung.any(axis=0)))) + 1
+
+
+def test_a_lung_running_along_the_edge_row_is_cut(bases: dict) -> None:
+    """A lung whose mask runs along the film's first or last row at a width is cut straight
+    there even when the rows just inside are narrower than the apex and base width tests ask:
+    rg1's right lung with its top 3 mask rows taken off (the edge row a third of the widest
+    row, 4 % lower still under APEX_WIDTH), siim's left lung with its lowest 4 rows taken off
+    (the edge row 0.18 of the widest, under BASE_WIDTH 4 % above). Whole, neither is cut."""
+    right, left = _model_lungs(bases, "rg1")
+    assert geometry._lung_cuts(right, "left", _width(left)) == []
+    cut = right[np.flatnonzero(right.any(axis=1))[0] + 3 :]
+    found = geometry._lung_cuts(cut, "left", _width(left))
+    assert [(edge, metric) for edge, metric, _, _ in found] == [("top", "lung_along_edge")]
+    assert found[0][2] >= geometry.EDGE_RUN
+    right, left = _model_lungs(bases, "siim")
+    assert geometry._lung_cuts(left, "right", _width(right)) == []
+    cut = left[: np.flatnonzero(left.any(axis=1))[-1] + 1 - 4]
+    found = geometry._lung_cuts(cut, "right", _width(right))
+    assert [(edge, metric) for edge, metric, _, _ in found] == [("bottom", "lung_along_edge")]
+
+
 def test_anatomy_checks_stand_down_on_a_film_the_model_reads_inverted(
     bases: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
