@@ -15,6 +15,11 @@ the form of ``issued``; a date without a clock stays a date (``2024-05-01``, or 
 ``2024``), which FHIR allows and which invents nothing. When the source has no usable time the
 Observation falls back to the QC time (``effective`` = ``issued``).
 
+An image whose stored file ``radqc retention`` removed (``instances.file_removed_at``) is never
+read again, and radqc stores no study time of its own (the ``instances`` and ``items`` rows hold
+none): its Observations published again keep the time their earlier versions were given from
+the header (:func:`kept_effective`), else they fall back to the QC time.
+
 :func:`effective_key` is the stored Observation's ``effectiveDateTime`` as text that sorts and
 compares in time order, kept in the indexed column ``observations.effective_at`` (the FHIR
 search's ``date`` and ``_sort=date``); a date without a time counts from 00:00 UTC.
@@ -25,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -175,6 +180,18 @@ def _dicom_date_time(text: str, zone: dt.tzinfo | None) -> str | None:
 
 def _instant(moment: dt.datetime, zone: dt.tzinfo | None) -> str:
     return fhir_instant(moment.replace(tzinfo=zone) if zone is not None else _local(moment))
+
+
+def kept_effective(resources: Iterable[Mapping[str, Any]]) -> str | None:
+    """The source time stored Observations of one item carry: the first ``effectiveDateTime``
+    of ``resources`` that is not the fallback to the QC time (which equals its ``issued``);
+    ``None`` when none has one. For an image whose file is gone: all its Observations were given
+    the same time from its header while the file was there."""
+    for resource in resources:
+        value = resource.get("effectiveDateTime")
+        if value != resource.get("issued") and fhir_date_time(value) == value:
+            return str(value)
+    return None
 
 
 # -- searching and sorting by effective[x] ----------------------------------------------------

@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydicom.dataset import Dataset
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from fhir_adapter.effective import effective_key
+from fhir_adapter.effective import effective_key, kept_effective
 from fhir_adapter.lifecycle import (
     Retirement,
     SourceVersion,
@@ -84,7 +84,8 @@ class ObservationPublisher:
     reads verdicts); by default every finding is ``preliminary``. ``summary_status_of`` decides
     the ``qc.summary``'s: by default ``final`` once the item has an audit. ``files``: where the
     images are stored, to read an image's study time for ``effective[x]``; without it an image's
-    ``effective`` is its QC time.
+    ``effective`` is its QC time. An image whose file retention removed is never read: its
+    Observations keep the study time they were given (``effective.kept_effective``).
     """
 
     def __init__(
@@ -122,7 +123,7 @@ class ObservationPublisher:
     ) -> tuple[int, bool]:
         """Store the item's Observations as they are now; returns (new versions, whether the
         item has any Observation)."""
-        context = item_context(item, self._header(item))
+        context = self._context(session, item)
         stored = {
             row.id: row
             for row in session.scalars(select(Observation).where(Observation.item_id == item.id))
@@ -145,7 +146,7 @@ class ObservationPublisher:
         stored retired at once, so every processed item keeps its findings and summary (DESIGN
         §4); one it has is otherwise left as it is."""
         changed = self._retire(session, item.id, how)
-        context = item_context(item, self._header(item))
+        context = self._context(session, item)
         have = set(session.scalars(select(Observation.id).where(Observation.item_id == item.id)))
         for wanted in self._wanted(session, item, context):
             if wanted.id in have:
@@ -174,9 +175,36 @@ class ObservationPublisher:
             )
             yield _Wanted(resource["id"], SUMMARY_CODE, None, resource)
 
+    def _context(self, session: Session, item: Item) -> ItemContext:
+        context = item_context(item, self._header(item))
+        if context.effective is None and _file_removed(item):
+            kept = kept_effective(self._stored_resources(session, item.id))
+            if kept is not None:
+                context = replace(context, effective=kept)
+        return context
+
+    def _stored_resources(self, session: Session, item_id: int) -> Iterator[dict[str, Any]]:
+        """The item's stored Observations: the current versions, then the past ones (newest
+        first), read only as far as they are wanted."""
+        current = select(Observation.resource_json).where(Observation.item_id == item_id)
+        for text in session.scalars(current.order_by(Observation.id)):
+            yield json.loads(text)
+        history = Observation.history.c
+        past = (
+            select(history.resource_json)
+            .join(Observation, Observation.id == history.observation_id)
+            .where(Observation.item_id == item_id)
+            .order_by(history.version.desc(), history.observation_id)
+        )
+        for text in session.scalars(past):
+            yield json.loads(text)
+
     def _header(self, item: Item) -> Dataset | None:
-        """An image's stored DICOM header (for its study time); ``None`` if it cannot be read."""
+        """An image's stored DICOM header (for its study time); ``None`` if it cannot be read or
+        retention removed it (never read again)."""
         if item.kind != "image" or item.instance is None or self.files is None:
+            return None
+        if _file_removed(item):
             return None
         try:
             return read_header(self.files.path(item.instance.path))
@@ -255,6 +283,12 @@ class ObservationPublisher:
     def _queue_writeback(self, session: Session, row: Observation) -> None:
         session.add(OutboxEntry(observation_id=row.id, observation_version=row.version))
         enqueue_writeback(session, row.id)
+
+
+def _file_removed(item: Item) -> bool:
+    """An image whose stored file ``radqc retention`` removed (``instances.file_removed_at``)."""
+    instance = item.instance if item.kind == "image" else None
+    return instance is not None and instance.file_removed_at is not None
 
 
 def _withdrawn(wanted: _Wanted, version: int) -> _Wanted:

@@ -101,10 +101,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         runner.close()
         db.dispose()
-    print(
-        f"replayed configuration {summary.config_id} on {len(ids)} items: {summary.ran} ran, "
-        f"{summary.failed} failed, {summary.missing} not in this database"
-    )
+    print(summary.describe(len(ids)))
     for error in summary.errors[:20]:
         print(f"  {error}")
     return 0 if summary.failed == 0 else 1

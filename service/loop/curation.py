@@ -6,6 +6,12 @@ inclusion probability), ``bundle.json`` (a FHIR R4 ``collection`` Bundle of the 
 received and the Observations radqc published for them, as stored) and ``dicom/`` (the DICOM
 files, byte for byte). Patient names and report text stay inside the stored resources and files;
 nothing here adds them to logs.
+
+A film whose stored file ``radqc retention`` removed (``instances.file_removed_at``,
+:mod:`service.retention`) stays in the set (its audit, findings and Observations are kept) without
+its file: its record says ``"dicom_file": null`` and ``dicom_file_removed_at``, and the counts
+returned (and printed by ``radqc export``) say how many files were left out
+(``dicom_files_removed``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ def export_curated(db: Database, files: FileStore, out: Path) -> dict[str, int]:
     (out / "dicom").mkdir(parents=True, exist_ok=True)
     latest = select(Audit.item_id, func.max(Audit.version).label("v")).group_by(Audit.item_id)
     entries: list[dict[str, Any]] = []
-    counts = {"items": 0, "dicom_files": 0, "bundle_entries": 0}
+    counts = {"items": 0, "dicom_files": 0, "dicom_files_removed": 0, "bundle_entries": 0}
     with db.reader() as session, (out / "curated.jsonl").open("w", encoding="utf-8") as jsonl:
         wanted: dict[int, int] = {row[0]: row[1] for row in session.execute(latest).all()}
         weights = dict(
@@ -53,7 +59,11 @@ def export_curated(db: Database, files: FileStore, out: Path) -> dict[str, int]:
             item = session.get(Item, audit.item_id)
             assert item is not None
             record = _record(item, audit, weights.get(item.id, 1.0))
-            if item.instance is not None:
+            if item.instance is not None and item.instance.file_removed_at is not None:
+                record["dicom_file"] = None  # removed by retention: never read
+                record["dicom_file_removed_at"] = item.instance.file_removed_at.isoformat()
+                counts["dicom_files_removed"] += 1
+            elif item.instance is not None:
                 name = f"{item.instance.sop_instance_uid}_v{item.instance.version}.dcm"
                 shutil.copyfile(files.path(item.instance.path), out / "dicom" / name)
                 record["dicom_file"] = f"dicom/{name}"
@@ -74,7 +84,13 @@ def export_curated(db: Database, files: FileStore, out: Path) -> dict[str, int]:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     (out / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     counts["bundle_entries"] = len(entries)
-    log.info("exported %d audited items to %s", counts["items"], out)
+    log.info(
+        "exported %d audited items to %s (%d DICOM files, %d left out: removed by retention)",
+        counts["items"],
+        out,
+        counts["dicom_files"],
+        counts["dicom_files_removed"],
+    )
     return counts
 
 

@@ -4,7 +4,9 @@ shadow results (source ``replay``) so that :mod:`service.loop.compare` can score
 The set is either a curated export (:mod:`service.loop.curation`: its ``curated.jsonl`` names
 the items) or every audited item in the database. Each item's input is read from this database,
 as the champion saw it; items of an export that this database does not hold are counted as
-missing and skipped.
+missing and skipped. A film whose stored file ``radqc retention`` removed
+(``instances.file_removed_at``, :mod:`service.retention`) cannot be run again: it is counted as
+removed (by policy, not an error) and skipped, never as missing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from service.loop.challenger import ConfigurationUnavailable
 from service.loop.evaluation import Progress, quiet
 from service.loop.models import Audit
 from service.loop.shadow import ShadowRunner
+from service.storage import FileRemovedError
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +59,17 @@ class ReplaySummary:
     config_id: int
     ran: int = 0
     failed: int = 0
-    missing: int = 0
+    missing: int = 0  # not in this database
+    removed: int = 0  # films whose stored file retention removed: skipped by policy
     errors: list[str] = field(default_factory=list)
+
+    def describe(self, total: int) -> str:
+        """The counts in one line, for the output of ``radqc replay``."""
+        return (
+            f"replayed configuration {self.config_id} on {total} items: {self.ran} ran, "
+            f"{self.failed} failed, {self.removed} removed by retention (skipped), "
+            f"{self.missing} not in this database"
+        )
 
 
 def replay(
@@ -76,6 +88,8 @@ def replay(
             summary.ran += 1
         except ConfigurationUnavailable:
             raise
+        except FileRemovedError:
+            summary.removed += 1
         except NotFoundError:
             summary.missing += 1
         except EngineError as exc:
@@ -84,10 +98,11 @@ def replay(
             log.warning("replay of configuration %s on item %s failed: %s", config_id, item_id, exc)
         progress(REPLAY, done, len(ids))
     log.info(
-        "replayed configuration %s: %d ran, %d failed, %d missing",
+        "replayed configuration %s: %d ran, %d failed, %d removed by retention, %d missing",
         config_id,
         summary.ran,
         summary.failed,
+        summary.removed,
         summary.missing,
     )
     return summary
