@@ -10,6 +10,10 @@ job per study (radqc never deletes them); ~3% of done items drawn for audit (fla
 more often), those drawn more than two days ago audited, some twice; the newest items still
 queued or processing, 0.3% failed.
 
+An Observation's ``effective_at`` (FHIR ``date`` search, migration 0008) is what the publisher
+stores: ``fhir_adapter.effective.effective_key`` of its resource (at a schema before 0008 there
+is no such column, and the migration fills it from the same JSON).
+
 Rows go in with ``COPY`` in chunks of ``--chunk`` items, one transaction each, with foreign-key
 triggers off for the session (``session_replication_role = replica``: the generator writes
 consistent rows) and the tables' secondary indexes dropped during the load and built again at
@@ -48,7 +52,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "findings": ("id", "item_id", "code", "severity", "message", "evidence", "confidence",
                  "engine", "engine_version", "scope", "problem_key", "created_at"),
     "observations": ("id", "item_id", "finding_id", "code", "status", "subject", "derived_from",
-                     "resource_json", "content_hash", "version", "updated_at"),
+                     "resource_json", "content_hash", "version", "updated_at", "effective_at"),
     "jobs": ("id", "kind", "key", "item_id", "study_id", "target", "status", "attempts",
              "max_attempts", "rerun", "run_at", "locked_by", "lease_expires_at", "last_error",
              "created_at", "updated_at"),
@@ -62,6 +66,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Parents before children (the order the rows of one chunk are copied in).
 TABLE_ORDER = tuple(COLUMNS)
+# Columns a row carries that an older schema does not have (the last ones of their table's
+# row): ``observations.effective_at`` came with migration 0008, which fills it from the JSON.
+LATER_COLUMNS: dict[str, tuple[str, ...]] = {"observations": ("effective_at",)}
 
 
 @dataclass(frozen=True)
@@ -119,13 +126,41 @@ def _secondary_indexes(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
     return [(str(name), str(definition)) for name, definition in rows]
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, rows: Sequence[Sequence[Any]]) -> None:
+def _columns(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, ...]]:
+    """The columns of :data:`COLUMNS` the schema has (an older one lacks the
+    :data:`LATER_COLUMNS`)."""
+    present = {
+        (str(table), str(column))
+        for table, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = ANY(%s)",
+            (list(LATER_COLUMNS),),
+        ).fetchall()
+    }
+    columns = dict(COLUMNS)
+    for table, later in LATER_COLUMNS.items():
+        missing = [c for c in later if (table, c) not in present]
+        if missing:
+            assert COLUMNS[table][-len(later) :] == later
+            columns[table] = COLUMNS[table][: len(COLUMNS[table]) - len(later)]
+    return columns
+
+
+def _copy(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """COPY ``rows`` into ``table``: the first ``len(columns)`` values of each row."""
     if not rows:
         return
-    columns = ", ".join(COLUMNS[table])
-    with conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    width = len(columns)
+    trim = width < len(COLUMNS[table])
+    names = ", ".join(columns)
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row(row[:width] if trim else row)
 
 
 def _set_sequences(conn: psycopg.Connection[Any]) -> None:
@@ -150,6 +185,7 @@ def generate(url: str, plan: Plan, progress: Progress = print) -> dict[str, Any]
         conn.execute("SET session_replication_role = replica")
         conn.execute("SET synchronous_commit = off")
         indexes = _secondary_indexes(conn)
+        columns = _columns(conn)
         for name, _definition in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         copied = 0.0
@@ -160,7 +196,7 @@ def generate(url: str, plan: Plan, progress: Progress = print) -> dict[str, Any]
             t0 = time.perf_counter()
             with conn.transaction():
                 for table in TABLE_ORDER:
-                    _copy(conn, table, chunk_rows.get(table, []))
+                    _copy(conn, table, columns[table], chunk_rows.get(table, []))
             copied += time.perf_counter() - t0
             done = min(begin + plan.chunk, plan.items)
             elapsed = time.perf_counter() - started

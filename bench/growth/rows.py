@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.growth import shapes
+from fhir_adapter.effective import effective_key
 from fhir_adapter.observations import (
     DICOM_UID_SYSTEM,
     PATIENT_ID_SYSTEM,
@@ -385,6 +386,15 @@ class ItemRows:
     ) -> None:  # fmt: skip
         when = fhir_instant(processed)
         sop = ident.get("sop")
+        summary_id = summary_observation_id(ident["key"])
+        summary = shapes.fill(
+            self.templates.summary(kind, flagged), obs_id=summary_id, when=when,
+            patient=ident["patient_value"], derived=ident["derived_value"], sop=sop,
+            members=[f.obs_id for f in findings],
+        )  # fmt: skip
+        # ``observations.effective_at`` as the publisher stores it; an item's Observations share
+        # their effectiveDateTime, so one resource is parsed per item, not one per row.
+        effective = effective_key(summary)
         for f in findings:
             verdict = verdicts.get(f.id)
             status = {"confirmed": "final", "rejected": "cancelled"}.get(
@@ -401,17 +411,11 @@ class ItemRows:
             self.rows["observations"].append((
                 f.obs_id, item_id, f.id, f.code, status, ident["subject"], ident["derived"], text,
                 _sha(text), 2 if verdict else 1,
-                audited if verdict and audited else processed,
+                audited if verdict and audited else processed, effective,
             ))  # fmt: skip
-        summary_id = summary_observation_id(ident["key"])
-        text = shapes.fill(
-            self.templates.summary(kind, flagged), obs_id=summary_id, when=when,
-            patient=ident["patient_value"], derived=ident["derived_value"], sop=sop,
-            members=[f.obs_id for f in findings],
-        )  # fmt: skip
         self.rows["observations"].append((
             summary_id, item_id, None, "qc.summary", "preliminary", ident["subject"],
-            ident["derived"], text, _sha(text), 1, processed,
+            ident["derived"], summary, _sha(summary), 1, processed, effective,
         ))  # fmt: skip
 
     # -- hand-over -----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The dashboards' queries on a year of data (issue 13, part 2).
 
 1. A PostgreSQL database ``--database`` (default ``radqc_growth``) is created, migrated to 0006
-   (the schema before this benchmark's indexes) and filled by :mod:`bench.growth.generate`
+   (the schema before this benchmark's indexes; head when ``--phases`` has no ``before``) and
+   filled by :mod:`bench.growth.generate`
    (``--items`` items; ``--reuse``: keep what an earlier ``--keep`` run left there).
 2. For each phase, ``before`` (schema 0006) and ``after`` (head: migration 0007's indexes), the
    schema is moved there (the upgrade's time on this data is printed: it is what a hospital's
@@ -67,6 +68,14 @@ def drop(name: str) -> None:
     engine.dispose()
 
 
+def create(name: str) -> None:
+    """An empty database ``name`` (no schema)."""
+    engine = _admin()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
     """The filled database: generated now, or reused."""
     url = database_url(args.database)
@@ -74,11 +83,10 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         print(f"reusing database {args.database}")
         return {"reused": True}
     drop(args.database)
-    engine = _admin()
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{args.database}"'))
-    engine.dispose()
-    upgrade(url, BEFORE)
+    create(args.database)
+    # Generated at the first phase's schema: with ``--phases after`` at head, where the generator
+    # fills ``observations.effective_at`` itself (no backfill by migration 0008 to wait for).
+    upgrade(url, BEFORE if "before" in args.phases.split(",") else "head")
     print(f"generating {args.items:,} items into {args.database} (load average {loadavg()})")
     plan = Plan(items=args.items, chunk=min(args.chunk, args.items), days=args.days)
     result = generate(url, plan, progress=print)

@@ -12,9 +12,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from bench.growth import queries, run, shapes
+from bench.growth import generate, queries, run, shapes
+from fhir_adapter.effective import effective_key, fhir_instant
 from service.engines.rules import RULES_VERSION
-from service.migrate import alembic_config
+from service.migrate import alembic_config, upgrade
 
 
 def _head() -> str:
@@ -112,3 +113,38 @@ def test_stored_since_is_last_updated_not_date() -> None:
 
 def test_generated_findings_carry_the_rules_engines_own_version() -> None:
     assert shapes.RULES_VERSION is RULES_VERSION
+
+
+@pytest.mark.timeout(120)
+def test_generated_observations_are_searchable_by_date(bench_database: str) -> None:
+    """Generated at head, every Observation's ``effective_at`` is what the publisher stores
+    (``effective_key`` of its resource), so FHIR ``date`` searches find what they should."""
+    if bench_database != "postgres":
+        pytest.skip("the growth benchmark needs PostgreSQL (COPY)")
+    name = f"radqc_growth_test_{uuid.uuid4().hex[:8]}"
+    url = run.database_url(name)
+    run.create(name)
+    try:
+        upgrade(url, "head")
+        plan = generate.Plan(items=300, chunk=120, days=30)
+        generate.generate(url, plan, progress=lambda _line: None)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT resource_json, effective_at FROM observations"))
+            stored = [(effective_key(resource), key) for resource, key in rows]
+            one_day = (plan.now - dt.timedelta(days=10)).date().isoformat()
+            found = conn.execute(
+                text(
+                    "SELECT count(*) FROM observations WHERE effective_at >= :a AND "
+                    "effective_at < :b"
+                ),
+                {"a": f"{one_day}T00:00:00.000Z", "b": f"{one_day}T23:59:59.999Z~"},
+            ).scalar_one()
+        engine.dispose()
+    finally:
+        run.drop(name)
+    assert len(stored) > 300
+    assert all(wanted == key for wanted, key in stored)
+    first = fhir_instant(plan.start)  # every item was processed after the plan's start
+    assert all(key >= first for _, key in stored)
+    assert found > 0  # a day of the month holds Observations
