@@ -297,6 +297,8 @@ class Observation(Base):
             postgresql_ops={"derived_from": "varchar_pattern_ops"},
         ),
         Index("ix_observations_effective_at", "effective_at", "id"),
+        # FHIR search by code and date together (migration 0010)
+        Index("ix_observations_code_effective_at", "code", "effective_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -57,7 +57,7 @@ def test_head_matches_models_and_downgrade_empties(database_url: str) -> None:
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert version == "0009"
+    assert version == "0010"
 
 
 # -- 0008: Observation.effective_at filled from the stored JSON -------------------------------
