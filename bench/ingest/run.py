@@ -1,4 +1,4 @@
-"""Ingest benchmark: radqc's DICOM listener against DCMTK's storescp, in the same run.
+"""Ingest benchmark: radqc's DICOM listener against DCMTK's storescp and Orthanc, in the same run.
 
 DCMTK's storescu sends 200 chest X-rays of about 10 MB each (the NEMA WG04 CR chest PA, padded to
 2500x2048 16-bit, each copy with its own Study/Series/SOP Instance UIDs) over one association, then
@@ -13,8 +13,16 @@ over 4 concurrent associations (4 storescu processes, 50 files each), to:
   --exec-sync``): storescp with the durability radqc promises (plus a process spawn per file).
 - a bare pynetdicom SCP configured like radqc's (bench/ingest/pynetdicom_scp.py) that writes the
   received bytes as storescp +B does: the ceiling of the stack radqc's listener is built on.
+- Orthanc (Debian's package, installed here when missing: bench/ingest/orthanc.py) with
+  TCP_NODELAY=1, as durable as it can be configured (fsync of each file, SQLite index committed
+  per instance): the peer a hospital would otherwise put there. Counted by its REST
+  ``/statistics`` and its storage folder.
+- radqc with 4 listener processes (``RADQC_DICOM_LISTENER_PROCESSES=4``), on 4 associations only.
 
-Usage: ``.venv/bin/python bench/ingest/run.py [--files 200] [--repeats 3] [--keep]``.
+The issue 13 targets are printed as ratios of this one run's medians.
+
+Usage: ``.venv/bin/python bench/ingest/run.py [--files 200] [--repeats 3] [--keep]
+[--only RECEIVER ...] [--associations 1 4]``.
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ from pathlib import Path
 import numpy as np
 from pydicom import dcmread
 from pydicom.uid import generate_uid
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # when run as a script
+from bench.ingest import orthanc
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("RADQC_SHARED_DIR", REPO.parent / "shared"))
@@ -114,7 +125,11 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     total = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # the thread (an association's) ended meanwhile
+            continue
+        for child in children:
             try:
                 total += cpu_seconds(int(child))
             except FileNotFoundError:  # it exited meanwhile
@@ -183,6 +198,14 @@ def radqc_2_processes(
         yield receiver
 
 
+@contextmanager
+def radqc_4_processes(
+    work: Path,
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    with radqc(work, processes=4) as receiver:
+        yield receiver
+
+
 def wait_for_log(log: Path, text: str, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while log.read_text(errors="replace").count(text) < count:
@@ -229,13 +252,31 @@ def bare_pynetdicom(work: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], 
         yield port, process, lambda: sum(1 for path in out.iterdir() if path.is_file())
 
 
+@contextmanager
+def orthanc_receiver(
+    work: Path,
+) -> Iterator[tuple[int, subprocess.Popen[bytes], Callable[[], int]]]:
+    """Orthanc in its own process, its configuration, storage and index in ``work/orthanc``."""
+    folder = work / "orthanc"
+    port, http_port = free_port(), free_port()
+    config = orthanc.write_config(folder, port, http_port)
+    command = orthanc.command(config)
+    with running(command, orthanc.environment(), work / "orthanc.log", port) as process:
+        orthanc.wait_for_http(http_port, process)
+        yield port, process, lambda: orthanc.stored(folder, http_port)
+
+
 RECEIVERS = {
     "radqc": radqc,
     "radqc 2 procs": radqc_2_processes,
+    "radqc 4 procs": radqc_4_processes,
     "storescp +B": storescp,
     "storescp +B+fsync": storescp_fsync,
     "pynetdicom +B": bare_pynetdicom,
+    "Orthanc": orthanc_receiver,
 }
+# Measured with several associations only: one sender is served by one listener process.
+ONLY_CONCURRENT = {"radqc 4 procs"}
 
 
 def send(port: int, files: list[Path], associations: int) -> None:
@@ -274,8 +315,31 @@ def measure(
     return Result(receiver, associations, len(files), stored, seconds, megabytes, cpu)
 
 
+def loadavg() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def median(results: list[Result]) -> Result:
     return sorted(results, key=lambda result: result.seconds)[len(results) // 2]
+
+
+def ratio(
+    results: dict[tuple[str, int], list[Result]], ours: tuple[str, int], theirs: tuple[str, int]
+) -> float | None:
+    """The ratio of two rows' median files/s, None when either row was not measured."""
+    if ours not in results or theirs not in results:
+        return None
+    return median(results[ours]).files_per_second / median(results[theirs]).files_per_second
+
+
+# Issue 13's ingest targets: (label, numerator row, denominator row, at least).
+TARGETS = [
+    ("radqc / pynetdicom +B, 1 assoc", ("radqc", 1), ("pynetdicom +B", 1), 0.8),
+    ("radqc 4 procs 4 assocs / radqc 1 proc 1 assoc", ("radqc 4 procs", 4), ("radqc", 1), 2.5),
+    ("radqc / Orthanc, 1 assoc", ("radqc", 1), ("Orthanc", 1), 1.0),
+    ("radqc / Orthanc, 4 assocs", ("radqc", 4), ("Orthanc", 4), 1.0),
+    ("radqc 4 procs / Orthanc, 4 assocs", ("radqc 4 procs", 4), ("Orthanc", 4), 1.0),
+]
 
 
 def report(results: dict[tuple[str, int], list[Result]]) -> None:
@@ -284,7 +348,7 @@ def report(results: dict[tuple[str, int], list[Result]]) -> None:
         f"{'receiver':<17} {'assocs':>6} {'files':>5} {'stored':>6} {'files/s':>8} "
         f"{'MB/s':>7} {'CPU ms/file':>11} {'runs (files/s)':<24}"
     )
-    for (receiver, associations), runs in results.items():
+    for (receiver, associations), runs in sorted(results.items(), key=lambda item: item[0][1]):
         best = median(runs)
         spread = ", ".join(f"{run.files_per_second:.1f}" for run in runs)
         print(
@@ -295,15 +359,22 @@ def report(results: dict[tuple[str, int], list[Result]]) -> None:
     print()
     for associations in sorted({key[1] for key in results}):
         for ours_name in (name for name in RECEIVERS if name.startswith("radqc")):
-            ours = median(results[(ours_name, associations)]).files_per_second
             for baseline in (name for name in RECEIVERS if not name.startswith("radqc")):
-                theirs = median(results[(baseline, associations)]).files_per_second
-                print(
-                    f"{ours_name} / {baseline}, {associations} association(s): {ours / theirs:.2f}x"
-                )
+                value = ratio(results, (ours_name, associations), (baseline, associations))
+                if value is not None:
+                    print(f"{ours_name} / {baseline}, {associations} association(s): {value:.2f}x")
+    print()
+    print("targets (issue 13), medians of this run:")
+    for label, ours, theirs, target in TARGETS:
+        value = ratio(results, ours, theirs)
+        if value is None:
+            print(f"  {label}: not measured")
+        else:
+            verdict = "met" if value >= target else "NOT met"
+            print(f"  {label}: {value:.2f}x (target >= {target}x: {verdict})")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
@@ -312,23 +383,51 @@ def main() -> int:
         action="store_true",
         help="keep the temporary folder (inputs, received files, logs)",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(RECEIVERS),
+        metavar="RECEIVER",
+        help=f"measure only this receiver (repeatable): {', '.join(RECEIVERS)}",
+    )
+    parser.add_argument(
+        "--associations",
+        type=int,
+        nargs="+",
+        default=[1, 4],
+        help="concurrent associations to measure (default: 1 4)",
+    )
+    args = parser.parse_args(argv)
+    receivers = [name for name in RECEIVERS if not args.only or name in args.only]
     for tool in ("storescu", "storescp", "echoscu"):
         if not (DCMTK / tool).is_file():
             print(f"DCMTK's {DCMTK / tool} is missing (apt-get install dcmtk)", file=sys.stderr)
             return 2
+    if "Orthanc" in receivers:
+        try:
+            seconds = orthanc.ensure_installed()
+        except orthanc.OrthancUnavailableError as exc:
+            print(f"Orthanc: {exc}", file=sys.stderr)
+            return 2
+        if seconds:
+            print(f"installed Debian's orthanc in {seconds:.0f} s (its service stopped, disabled)")
+        print(f"{orthanc.version()}: {orthanc.DURABILITY}", flush=True)
     temp = Path(tempfile.mkdtemp(prefix="radqc-bench-"))
     try:
+        print(f"load average at start: {loadavg()}", flush=True)
         print(f"making {args.files} files in {temp} ...", flush=True)
         (temp / "input").mkdir()
         files = make_files(temp / "input", args.files)
         size = files[0].stat().st_size / 1e6
         print(f"{len(files)} files of {size:.2f} MB, {len(files) * size:.0f} MB in all", flush=True)
         results: dict[tuple[str, int], list[Result]] = {}
-        for associations in (1, 4):
+        for associations in args.associations:
             for repeat in range(args.repeats):  # interleaved, so load changes hit both alike
-                for receiver in RECEIVERS:
-                    work = temp / f"{receiver.split()[0]}-{associations}-{repeat}"
+                for receiver in receivers:
+                    if associations == 1 and receiver in ONLY_CONCURRENT:
+                        continue
+                    slug = "".join(c if c.isalnum() else "-" for c in receiver)
+                    work = temp / f"{slug}-{associations}-{repeat}"
                     result = measure(receiver, files, associations, work, args.keep)
                     results.setdefault((receiver, associations), []).append(result)
                     print(
@@ -337,6 +436,7 @@ def main() -> int:
                         flush=True,
                     )
         report(results)
+        print(f"load average at end: {loadavg()}")
         incomplete = [r for runs in results.values() for r in runs if r.stored != r.files]
         if incomplete:
             print(f"WARNING: {len(incomplete)} run(s) stored fewer files than were sent")

@@ -1,0 +1,1 @@
+"""The ingest benchmark (run.py) and its receivers."""
