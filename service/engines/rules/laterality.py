@@ -359,31 +359,28 @@ def check_within_statement(view: ReportView) -> list[Finding]:
             lower = sentence.lower()
             if "left" not in lower or "right" not in lower or _BOTH_SIDES.search(sentence):
                 continue
-            for name, regex in _STRUCTURE_SIDES.items():
-                sides = {m.group(1).lower(): m for m in regex.finditer(sentence)}
-                if len(sides) < 2:
-                    continue
-                message = (
-                    f"One statement puts the {name} on both sides ('{sentence.strip()[:100]}'); "
-                    "correct the side."
-                )
-                evidence = [text_evidence(span.name, view.text, start, end)]
-                return [finding(CODE, Severity.MAJOR, message, evidence, 0.7)]
-            for name, trigger, regex in _LINKED_SIDES:
-                if trigger is not None and trigger.search(sentence) is None:
-                    continue
-                if name.startswith("the device") and _OTHER_DEVICE.search(sentence):
-                    continue
-                sides = {m.group(1).lower(): m for m in regex.finditer(sentence)}
-                if len(sides) < 2:
-                    continue
-                message = (
-                    f"One statement gives {name} different sides ('{sentence.strip()[:100]}'); "
-                    "correct the side."
-                )
+            said = _sided_twice(sentence)
+            if said is not None:
+                message = f"One statement {said} ('{sentence.strip()[:100]}'); correct the side."
                 evidence = [text_evidence(span.name, view.text, start, end)]
                 return [finding(CODE, Severity.MAJOR, message, evidence, 0.7)]
     return []
+
+
+def _sided_twice(sentence: str) -> str | None:
+    """What one sentence gives both sides: a structure, or two places anatomy binds to one
+    side; ``None`` when nothing is."""
+    for name, regex in _STRUCTURE_SIDES.items():
+        if len({m.group(1).lower() for m in regex.finditer(sentence)}) >= 2:
+            return f"puts the {name} on both sides"
+    for name, trigger, regex in _LINKED_SIDES:
+        if trigger is not None and trigger.search(sentence) is None:
+            continue
+        if name.startswith("the device") and _OTHER_DEVICE.search(sentence):
+            continue
+        if len({m.group(1).lower() for m in regex.finditer(sentence)}) >= 2:
+            return f"gives {name} different sides"
+    return None
 
 
 CHECKS: tuple[Callable[[ReportView], list[Finding]], ...] = (
