@@ -104,7 +104,7 @@ class FileStore:
             if _reuse(target, size):
                 tmp.unlink()
                 return StoredFile(relpath, sha, size)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(target.parent)
             os.replace(tmp, target)
             _fsync_folder(target.parent)
         except OSError as exc:
@@ -199,7 +199,7 @@ class FileStore:
     def _write_incoming(self, parts: Sequence[Buffer]) -> Path:
         """Write ``parts`` to a new fsynced file under ``.incoming/`` and return its path."""
         folder = self.root / INCOMING
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder)
         fd, name = tempfile.mkstemp(dir=folder)
         tmp = Path(name)
         try:
@@ -248,6 +248,21 @@ def _restore(claim: Path, path: Path) -> None:
         os.replace(claim, path)
         return
     claim.unlink()
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and the parents it lacks, each new one made durable in its parent (a new
+    folder's name lives in its parent's entries, which must reach the disk before a file stored
+    in it is acknowledged). A folder another writer is creating right now is synced here too."""
+    if folder.is_dir():
+        return
+    _make_folders(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+    _fsync_folder(folder.parent)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -226,3 +226,31 @@ def test_sweeps_racing_writers_never_delete_a_file_whose_row_commits(tmp_path: P
     assert all(store.path(relpath).exists() for relpath in committed)
     assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.dcm")} == committed
     assert list(tmp_path.rglob("*.sweep-*")) == []
+
+
+def test_new_folders_reach_the_disk_in_their_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in a folder put creates is durable only with the folder's own name synced in its
+    parent: every folder created on the way is, and the file's folder after the rename."""
+    from service import storage
+
+    synced: list[Path] = []
+    real = storage._fsync_folder
+
+    def recording(folder: Path) -> None:
+        synced.append(folder)
+        real(folder)
+
+    monkeypatch.setattr(storage, "_fsync_folder", recording)
+    root = tmp_path / "new" / "store"
+    stored = FileStore(root).put([b"first content"])
+
+    first, second = stored.relpath.split("/")[:2]
+    made = [tmp_path / "new", root, root / INCOMING, root / first, root / first / second]
+    for folder in made:
+        assert folder.parent in synced, f"{folder.name} created but its parent not synced"
+    assert synced[-1] == root / first / second  # the rename into the file's folder, last
+    synced.clear()
+    FileStore(root).put([b"first content"])  # reused: nothing new, nothing renamed
+    assert synced == []
