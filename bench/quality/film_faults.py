@@ -4,8 +4,12 @@ Written for this benchmark without the detectors' thresholds or code, and withou
 (the unit tests' degradation fixture, which the thresholds were tuned against). Pixel faults work
 in the display domain (floats 0..1, bright = dense) and are written back in the film's own
 photometric interpretation and bit depth; header faults change the header only. Field-of-view
-cuts remove a band of the image where the named anatomy usually lies on a PA film (apices in the
-top quarter, costophrenic angles in the bottom quarter, a lateral wall in the outer fifth).
+cuts remove a band of the image where the named anatomy usually lies on a PA film (the top
+24-32 % for the apices, the bottom 26-34 % for the costophrenic angles, the outer 17-24 % of one
+side for a lateral chest wall) and, given the film's :class:`Landmarks` (read by eye, see
+``films_landmarks.csv``), always deep enough to take the named anatomy: on a film with much
+abdomen below the lungs the fixed band alone left both angles in the image, and the case was
+labelled a cut that was not there.
 
 :func:`make_case` also chooses how the case travels: half the cases are re-encoded losslessly
 (JPEG-LS, JPEG 2000 or RLE), as the acceptance set's films were.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -36,17 +41,46 @@ HeaderFault = Callable[[Dataset, Rng], None]
 LOSSLESS = (JPEGLSLossless, JPEG2000Lossless, RLELossless)
 
 
-def cut_apices(v: Array, rng: Rng) -> Array:
-    return v[int(v.shape[0] * rng.uniform(0.24, 0.32)) :]
+@dataclass(frozen=True, slots=True)
+class Landmarks:
+    """Where a film's lungs end, as shares of its height (from the top) or width (from the image's
+    left), read by eye (``films_landmarks.csv``): the top of the higher apex, the lowest point of
+    each costophrenic angle, the outer edge of each lung field."""
+
+    apex_top: float
+    angle_image_left: float
+    angle_image_right: float
+    wall_image_left: float
+    wall_image_right: float
 
 
-def cut_costophrenic(v: Array, rng: Rng) -> Array:
-    return v[: int(v.shape[0] * (1 - rng.uniform(0.26, 0.34)))]
+def _beyond(rng: Rng) -> float:
+    """How far past a landmark a cut reaches, as a share of the film (the landmarks are read to
+    about 3 %)."""
+    return float(rng.uniform(0.04, 0.08))
 
 
-def cut_lateral_wall(v: Array, rng: Rng) -> Array:
-    cut = int(v.shape[1] * rng.uniform(0.17, 0.24))
-    return v[:, cut:] if rng.random() < 0.5 else v[:, : v.shape[1] - cut]
+def cut_apices(v: Array, rng: Rng, marks: Landmarks | None = None) -> Array:
+    share, past = float(rng.uniform(0.24, 0.32)), _beyond(rng)
+    if marks is not None:
+        share = max(share, marks.apex_top + past)
+    return v[int(v.shape[0] * share) :]
+
+
+def cut_costophrenic(v: Array, rng: Rng, marks: Landmarks | None = None) -> Array:
+    keep, past = 1 - float(rng.uniform(0.26, 0.34)), _beyond(rng)
+    if marks is not None:  # both angles go: the cut lies above the higher one
+        keep = min(keep, min(marks.angle_image_left, marks.angle_image_right) - past)
+    return v[: int(v.shape[0] * keep)]
+
+
+def cut_lateral_wall(v: Array, rng: Rng, marks: Landmarks | None = None) -> Array:
+    share, past, left = float(rng.uniform(0.17, 0.24)), _beyond(rng), bool(rng.random() < 0.5)
+    if marks is not None:
+        wall = marks.wall_image_left if left else 1 - marks.wall_image_right
+        share = max(share, wall + past)
+    cut = int(v.shape[1] * share)
+    return v[:, cut:] if left else v[:, : v.shape[1] - cut]
 
 
 def too_dark(v: Array, rng: Rng) -> Array:
@@ -139,6 +173,9 @@ FAULTS: dict[str, tuple[str, PixelFault | None, HeaderFault | None]] = {
 }
 
 
+FIELD_CUTS = (cut_apices, cut_costophrenic, cut_lateral_wall)  # they take the film's landmarks
+
+
 def to_display(ds: Dataset, stored: Array) -> Array:
     top = float(2 ** int(ds.BitsStored) - 1)
     v = stored.astype(np.float64) / top
@@ -160,13 +197,27 @@ def _set_pixels(ds: Dataset, stored: Array) -> None:
     ds["PixelData"].VR = "OW"
 
 
-def make_case(base: Dataset, kind: str | None, rng: Rng, case_id: str, compress: bool) -> Dataset:
-    """A new object (own UIDs, own patient and study) with fault ``kind`` (None: clean)."""
+def make_case(
+    base: Dataset,
+    kind: str | None,
+    rng: Rng,
+    case_id: str,
+    compress: bool,
+    marks: Landmarks | None = None,
+) -> Dataset:
+    """A new object (own UIDs, own patient and study) with fault ``kind`` (None: clean).
+    ``marks``: the base film's landmarks, which the field-of-view cuts reach past."""
     ds = copy.deepcopy(base)
     if kind is not None:
         _, pixel_fault, header_fault = FAULTS[kind]
         if pixel_fault is not None:
-            _set_pixels(ds, from_display(ds, pixel_fault(to_display(ds, base.pixel_array), rng)))
+            display = to_display(ds, base.pixel_array)
+            faulty = (
+                pixel_fault(display, rng, marks)  # type: ignore[call-arg]
+                if pixel_fault in FIELD_CUTS
+                else pixel_fault(display, rng)
+            )
+            _set_pixels(ds, from_display(ds, faulty))
         if header_fault is not None:
             header_fault(ds, rng)
     uid = generate_uid(entropy_srcs=[case_id])

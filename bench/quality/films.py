@@ -5,6 +5,10 @@ licences) and are never committed: ``build`` reads them from local repository sn
 each against the SHA-256 of its pixels in the manifest, wraps it as a DICOM CR or DX object with a
 plausible clean header (12-bit, ``wrap.py``) and writes it under ``$RADQC_BENCH_DATA/films``.
 
+``films_landmarks.csv`` holds where each film's lungs end, read by eye (:func:`read_landmarks`):
+the field-of-view faults cut past them, and films whose lungs run into an edge of the film in
+the source are not used as bases (:func:`usable`).
+
 A film whose pixels match a film in shared/data/cxr (every film any threshold was tuned on) is
 refused: :func:`signature` decodes the pixels, puts them in display polarity, normalises them to
 8 bits and averages them down to 64x64; two films are the same when the mean absolute
@@ -33,9 +37,11 @@ from PIL import Image
 from pydicom import dcmread
 
 from bench.quality.common import CACHE, HERE, SHARED, stable_fraction
+from bench.quality.film_faults import Landmarks
 from bench.quality.sources import Snapshot
 
 MANIFEST = HERE / "films_manifest.csv"
+LANDMARKS = HERE / "films_landmarks.csv"
 FILMS = CACHE / "films"
 SAME_FILM_MAD = 6.0
 
@@ -76,6 +82,57 @@ def read_manifest() -> list[Film]:
     with MANIFEST.open(newline="") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
         return [Film(**{**r, "spacing_mm": float(r["spacing_mm"])}) for r in rows]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A film as read by eye: where its lungs end, and the edges they run into in the source."""
+
+    marks: Landmarks
+    reaches_edge: frozenset[str]  # of "top", "bottom", "left", "right" (image sides)
+    note: str
+
+
+def read_landmarks() -> dict[str, Reading]:
+    """film id -> its reading in ``films_landmarks.csv`` (percentages there, shares here)."""
+    with LANDMARKS.open(newline="") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return {
+            r["film_id"]: Reading(
+                Landmarks(
+                    *(
+                        float(r[k]) / 100
+                        for k in (
+                            "apex_top",
+                            "angle_image_left",
+                            "angle_image_right",
+                            "wall_image_left",
+                            "wall_image_right",
+                        )
+                    )
+                ),
+                frozenset(r["reaches_edge"].split()),
+                r["note"],
+            )
+            for r in rows
+        }
+
+
+def usable(films: list[Film]) -> tuple[list[Film], list[str]]:
+    """The films whose lungs are whole in the source (bases for clean and faulty cases), and
+    the ids of the others with the edges they run into. A film without a reading is refused:
+    every manifest film must be read before it is used."""
+    readings = read_landmarks()
+    missing = [f.film_id for f in films if f.film_id not in readings]
+    if missing:
+        raise SystemExit(f"films without a reading in {LANDMARKS.name}: {missing}")
+    kept = [f for f in films if not readings[f.film_id].reaches_edge]
+    left_out = [
+        f"{f.film_id} ({' '.join(sorted(readings[f.film_id].reaches_edge))})"
+        for f in films
+        if readings[f.film_id].reaches_edge
+    ]
+    return kept, left_out
 
 
 def grey8(data: bytes) -> np.ndarray:

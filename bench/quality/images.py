@@ -36,7 +36,13 @@ sys.path.insert(0, str(REPO))
 
 from bench.quality import film_faults  # noqa: E402
 from bench.quality.common import in_split  # noqa: E402
-from bench.quality.films import Film, cached_films, check_cache  # noqa: E402
+from bench.quality.films import (  # noqa: E402
+    Film,
+    cached_films,
+    check_cache,
+    read_landmarks,
+    usable,
+)
 
 _LEAKED = sorted(m for m in sys.modules if m == "service" or m.startswith("service."))
 assert not _LEAKED, f"the film faults import service modules: {_LEAKED}"
@@ -71,8 +77,9 @@ COVERED = tuple(c for c in IMAGE_CODES if c in {code for code, _, _ in film_faul
 def split_films(split: str, seed: int) -> list[Film]:
     """The cached films of ``split``: "dev" (tune on these), "test" (report these) or "all".
     A film belongs to one split for a given seed (seeded hash of its id), so every case built
-    from it, clean or faulty, is on the same side."""
-    films = cached_films()
+    from it, clean or faulty, is on the same side. Films whose lungs run into an edge in the
+    source are left out (:func:`bench.quality.films.usable`)."""
+    films, _ = usable(cached_films())
     if split == "all":
         return films
     return [f for f in films if in_split(f.film_id, seed, split)]
@@ -82,6 +89,7 @@ def build_cases(per_kind: int, seed: int, out: Path, films: list[Film]) -> list[
     """Write the case files; return one record per case (id, path, truth, kind, transfer)."""
     rng = np.random.default_rng(seed)
     bases = {f.film_id: dcmread(f.cached) for f in films}
+    readings = read_landmarks()
     plan: list[tuple[str, str | None]] = [(f.film_id, None) for f in films]
     order = [films[i].film_id for i in rng.permutation(len(films))]
     turn = 0
@@ -93,7 +101,9 @@ def build_cases(per_kind: int, seed: int, out: Path, films: list[Film]) -> list[
     for index, (film_id, kind) in enumerate(plan):
         case_id = f"c{index:04d}-{film_id}"
         compress = bool(rng.random() < 0.5)
-        ds = film_faults.make_case(bases[film_id], kind, rng, case_id, compress)
+        ds = film_faults.make_case(
+            bases[film_id], kind, rng, case_id, compress, readings[film_id].marks
+        )
         path = out / f"{case_id}.dcm"
         ds.save_as(path, enforce_file_format=True)
         code = film_faults.FAULTS[kind][0] if kind else None
@@ -177,6 +187,11 @@ def main() -> None:
         raise SystemExit("no films in the cache: run python -m bench.quality.films build first")
     print("independence: importing the film faults loaded no service module (asserted)")
     print(check_cache(cached_films()))
+    _, left_out = usable(cached_films())
+    print(
+        f"left out as bases, lungs running into an edge in the source film "
+        f"(films_landmarks.csv): {len(left_out)}: {', '.join(left_out)}"
+    )
     films = split_films(args.split, args.seed)
     print(
         f"split {args.split!r} (seed {args.seed}): {len(films)} films, "
