@@ -22,7 +22,7 @@ from collections.abc import Callable
 from service.engines.base import Finding
 from service.engines.rules._clinical import main_spans
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView
+from service.engines.rules._report import ReportView, lowered
 from service.engines.rules.typo import _vocab, correction
 from service.taxonomy import Severity
 
@@ -58,8 +58,7 @@ _COMMANDS = re.compile(
     r"\b(?:open|close|begin|end) (?:paren|parenthesis|parentheses|bracket|quote)\b|"
     r"\bquestion mark\b|\bexclamation (?:point|mark)\b|\bsemicolon\b|"
     r"\bcomma\b(?![- ]shaped)",
-    re.IGNORECASE,
-)
+)  # matched on the lowered text (_report.lowered): faster than re.IGNORECASE
 # commands that are also words: only where the punctuation they stand for belongs, at the end of
 # a sentence ("... pneumothorax period.", "... unchanged next line."), after a word that does
 # not make them a noun phrase ("the postoperative period", "a new line was placed")
@@ -128,7 +127,7 @@ _NOUN_BEFORE = frozenset(
 def _command_hits(view: ReportView) -> list[tuple[int, int]]:
     hits: list[tuple[int, int]] = []
     for span in main_spans(view):
-        hits += [m.span() for m in _COMMANDS.finditer(view.text, span.start, span.end)]
+        hits += [m.span() for m in _COMMANDS.finditer(lowered(view), span.start, span.end)]
         body = view.text[span.start : span.end]
         for m in _END_COMMAND.finditer(body):
             if m.group("before").lower() in _NOUN_BEFORE:
@@ -247,17 +246,24 @@ def _sentence_start(text: str, floor: int, at: int) -> bool:
 
 def _boundary_hits(view: ReportView) -> list[tuple[int, int, str]]:
     hits: list[tuple[int, int, str]] = []
+    known, targets = _vocab().known, _vocab().targets
     for span in main_spans(view):
         for m in _TOKEN.finditer(view.text, span.start, span.end):
-            if m.group(0)[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
+            token = m.group(0)
+            if len(token) < 7 or token.lower() in known:
+                continue  # most tokens: a known word is not two run together (as _run_together)
+            if token[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
                 continue  # a capitalised word inside a sentence: a name or a brand
-            parts = _run_together(m.group(0))
+            parts = _run_together(token)
             if parts is not None:
                 hits.append((m.start(), m.end(), " ".join(parts)))
         for m in _PAIR.finditer(view.text, span.start, span.end):
-            joined = _split_word(m.group(1), m.group(2))
+            left, right = m.group(1), m.group(2)
+            if left.lower() in targets and right in targets:
+                continue  # most pairs: two words either way (as _split_word)
+            joined = _split_word(left, right)
             if joined is not None:
-                end = m.start(2) + len(m.group(2))
+                end = m.start(2) + len(right)
                 hits.append((m.start(1), end, joined))
     return sorted(set(hits))
 

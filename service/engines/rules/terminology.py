@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from service.engines.base import Finding
 from service.engines.rules._clinical import main_spans
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView
+from service.engines.rules._report import ReportView, lowered
 from service.taxonomy import Severity
 
 CODE = "report.terminology"
@@ -123,24 +123,30 @@ INFORMAL: tuple[tuple[str, str], ...] = (
     (r"black lung", "pneumoconiosis"),
     (r"(?:a )?(?:kind|sort) of|a (?:little |tiny )?bit(?: of)?|pretty much", "a precise qualifier"),
 )
-_INFORMAL = re.compile(
-    "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(INFORMAL)), re.IGNORECASE
-)
+# One alternation with the word boundaries outside it, matched on the lowered text: a boundary
+# inside each of the thirty alternatives, with re.IGNORECASE, cost 0.5 ms per long report.
+_INFORMAL = re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p, _ in INFORMAL) + r")\b")
+_INFORMAL_EACH = tuple(re.compile(p) for p, _ in INFORMAL)
+
+
+def _informal_term(hit: str) -> str:
+    """The term to use for an informal ``hit``: the first pattern that matches it whole is the
+    alternative the combined pattern took."""
+    return next(INFORMAL[i][1] for i, rx in enumerate(_INFORMAL_EACH) if rx.fullmatch(hit))
 
 
 def check_informal_terms(view: ReportView) -> list[Finding]:
     """Lay or obsolete wording in the findings and impression ("water on the lungs",
     "collapsed lung", "coin lesion", "lungs look OK")."""
-    hits = [
-        m for span in main_spans(view) for m in _INFORMAL.finditer(view.text, span.start, span.end)
-    ]
+    low = lowered(view)
+    hits = [m for span in main_spans(view) for m in _INFORMAL.finditer(low, span.start, span.end)]
     if not hits:
         return []
     evidence = [
         text_evidence(view.section_at(m.start()), view.text, m.start(), m.end()) for m in hits[:5]
     ]
     shown = "; ".join(
-        f"'{m.group(0)}' -> {INFORMAL[int((m.lastgroup or 't0')[1:])][1]}" for m in hits[:3]
+        f"'{view.text[m.start() : m.end()]}' -> {_informal_term(m.group(0))}" for m in hits[:3]
     )
     message = f"Informal or obsolete wording in the report ({shown}); use the radiology term."
     return [finding(CODE, Severity.MINOR, message, evidence, 0.7)]

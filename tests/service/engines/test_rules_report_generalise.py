@@ -129,6 +129,18 @@ def test_informal_terms(impression: str) -> None:
     assert _codes(terminology.check_informal_terms, text) == ["report.terminology"]
 
 
+@pytest.mark.parametrize("before", ["", "\u0130stanbul clinic. "])  # "İ".lower() is 2 characters
+def test_informal_terms_quote_the_text_and_name_the_term(before: str) -> None:
+    """Matched on the lowered text: the evidence quotes the report's own words at their offsets,
+    also after a character whose lower case is longer, and the message names the right term."""
+    text = NORMAL.replace("Normal chest x-XXXX.", f"{before}Lungs Look OK. Old Coin Lesion.")
+    (found,) = run(terminology.check_informal_terms, text)
+    quoted = [e["quote"] for e in found.evidence]
+    assert quoted == ["Lungs Look OK", "Coin Lesion"]
+    assert "'Lungs Look OK' -> normal, unremarkable" in found.message
+    assert "'Coin Lesion' -> nodule" in found.message
+
+
 def test_lay_words_outside_the_findings_and_anatomy_words_pass() -> None:
     text = "INDICATION: Water on the lungs per patient.\n" + NORMAL.replace(
         "Normal chest x-XXXX.", "Atrophy of the muscle belly."
