@@ -132,7 +132,10 @@ _INFORMAL_EACH = tuple(re.compile(p) for p, _ in INFORMAL)
 def _informal_term(hit: str) -> str:
     """The term to use for an informal ``hit``: the first pattern that matches it whole is the
     alternative the combined pattern took."""
-    return next(INFORMAL[i][1] for i, rx in enumerate(_INFORMAL_EACH) if rx.fullmatch(hit))
+    return next(
+        (INFORMAL[i][1] for i, rx in enumerate(_INFORMAL_EACH) if rx.fullmatch(hit)),
+        "the radiology term",
+    )
 
 
 def check_informal_terms(view: ReportView) -> list[Finding]:
