@@ -231,6 +231,9 @@ def _run_together(token: str) -> tuple[str, str] | None:
 
 def _split_word(left: str, right: str) -> str | None:
     """The known word two neighbouring tokens make when one of them is not a word."""
+    known = _vocab().targets
+    if left.lower() in known and right in known:
+        return None  # most pairs of a report: two listed words (the test below, without endings)
     joined = (left + right).lower()
     if len(joined) < 6 or not _word(joined):
         return None
@@ -246,24 +249,17 @@ def _sentence_start(text: str, floor: int, at: int) -> bool:
 
 def _boundary_hits(view: ReportView) -> list[tuple[int, int, str]]:
     hits: list[tuple[int, int, str]] = []
-    known, targets = _vocab().known, _vocab().targets
     for span in main_spans(view):
         for m in _TOKEN.finditer(view.text, span.start, span.end):
-            token = m.group(0)
-            if len(token) < 7 or token.lower() in known:
-                continue  # most tokens: a known word is not two run together (as _run_together)
-            if token[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
+            if m.group(0)[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
                 continue  # a capitalised word inside a sentence: a name or a brand
-            parts = _run_together(token)
+            parts = _run_together(m.group(0))
             if parts is not None:
                 hits.append((m.start(), m.end(), " ".join(parts)))
         for m in _PAIR.finditer(view.text, span.start, span.end):
-            left, right = m.group(1), m.group(2)
-            if left.lower() in targets and right in targets:
-                continue  # most pairs: two words either way (as _split_word)
-            joined = _split_word(left, right)
+            joined = _split_word(m.group(1), m.group(2))
             if joined is not None:
-                end = m.start(2) + len(right)
+                end = m.start(2) + len(m.group(2))
                 hits.append((m.start(1), end, joined))
     return sorted(set(hits))
 
