@@ -27,6 +27,10 @@ from tests.support.servers import serve_app
 
 # Canaries: distinctive, so that any occurrence anywhere is a leak.
 DICOM_UID = re.compile(r"\b\d+(?:\.\d+){4,}\b")
+# Random tokens the LLM client logs at DEBUG: its retry idempotency keys (UUIDs) and the image
+# sent as a base64 data URL. Their random characters may spell a numeric canary ("...be0042ca...").
+RANDOM_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+DATA_URL = re.compile(r"data:image/[a-z]+;base64,[a-z0-9+/=]+")
 CANARIES = ("zyxwvut", "quillfeather", "0042", "7731", "0142", "77123", "okonkwo", "marlow")
 TEXT = (
     "INDICATION: Patient Zyxwvut Quillfeather, MRN MRN-0042-7731, call 555-0142, accession "
@@ -134,4 +138,5 @@ def test_no_identifier_reaches_the_llm_or_the_logs(
     # The logs name objects by their generated DICOM UIDs (not patient data), whose random digits
     # may hold a numeric canary ("...2277731338..."): those are taken out before the check.
     logged = DICOM_UID.sub("<uid>", logged)
+    logged = DATA_URL.sub("<image>", RANDOM_UUID.sub("<uuid>", logged))
     assert [c for c in CANARIES if c in logged] == []
