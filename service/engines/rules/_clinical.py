@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from service.engines.rules._report import ReportView, Span, per_view
+from service.engines.rules._report import ReportView, Span, lowered, per_view
 from service.engines.rules.negation import Polarity, polarity
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 
@@ -22,6 +22,8 @@ from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 @dataclass(frozen=True, slots=True)
 class Concept:
     name: str
+    # matched on the lowered text (_report.lowered), as is ``exclude``: several times faster than
+    # re.IGNORECASE, and every sentence of the findings and impression is read for every concept
     regex: re.Pattern[str]
     acute: bool  # "no acute abnormality" over it is a contradiction
     # words in an impression that stand for it, when it must reach the impression
@@ -45,10 +47,10 @@ def _concept(
 ) -> Concept:
     return Concept(
         name,
-        re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE),
+        re.compile(rf"\b(?:{pattern})\b"),
         acute,
         re.compile(impression, re.IGNORECASE) if impression else None,
-        re.compile(rf"\b(?:{exclude})", re.IGNORECASE) if exclude else None,
+        re.compile(rf"\b(?:{exclude})") if exclude else None,
     )
 
 
@@ -193,24 +195,24 @@ CONCEPTS: tuple[Concept, ...] = (
     ),
 )
 
-_ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS), re.IGNORECASE)
+_ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS))  # on the lowered text
 # a sentence ends at . ! ? (not "0.5 cm") or a line end; also at two spaces before a capital (a
-# sentence whose full stop the dictation lost)
-_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|$)", re.MULTILINE)
+# sentence whose full stop the dictation lost). The runs of other characters are taken whole
+# (``[^.!?\n]+``), not one character per repetition: the same sentences, several times faster.
+_SENTENCE = re.compile(r"(?:[^.!?\n]+|\.(?=\d))+(?:[.!?]+|$)", re.MULTILINE)
 _LOST_STOP = re.compile(r"[ \t]{2,}(?=[A-Z])")
 _SIDE = re.compile(r"\b(left|right|bilateral(?:ly)?|both)\b", re.IGNORECASE)
 # "prior" and "previous" name an old process ("prior granulomatous disease"), not a comparison
-# ("since the prior", "previous study")
+# ("since the prior", "previous study"); read in the lowered text, as _NEW
 _OLD = re.compile(
     r"\b(?:old|healed|healing|remote|chronic|stable|unchanged|known|again|redemonstrated|"
     r"postsurgical|postoperative|persistent|previously (?:noted|seen|described|visualized|"
     r"demonstrated|identified)|(?<!since )(?<!to )(?<!than )"
     r"(?:prior|previous)(?! (?:stud|exam|film|radiograph|image|imaging|comparison|chest|"
-    r"CT|x-?ray|examination|one)))\b",
-    re.IGNORECASE,
+    r"ct|x-?ray|examination|one)))\b"
 )
 # a finding called new is not old, whatever else the sentence says ("new since the prior")
-_NEW = re.compile(r"\b(?<!no )(?:new|newly|interval development|developed)\b", re.IGNORECASE)
+_NEW = re.compile(r"\b(?<!no )(?:new|newly|interval development|developed)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,15 +284,17 @@ def side_of(sentence: str, start: int, end: int) -> str | None:
 
 def _mentions(view: ReportView, span: Span) -> list[Mention]:
     found: list[Mention] = []
+    low = lowered(view)
     for s_start, s_end in sentences(view.text, span):
-        sentence = view.text[s_start:s_end]
-        if _ANY_CONCEPT.search(sentence) is None:
+        lower = low[s_start:s_end]  # the concepts are read here, the side and polarity as written
+        if _ANY_CONCEPT.search(lower) is None:
             continue
-        old = _OLD.search(sentence) is not None and _NEW.search(sentence) is None
+        sentence = view.text[s_start:s_end]
+        old = _OLD.search(lower) is not None and _NEW.search(lower) is None
         for concept in CONCEPTS:
-            if concept.exclude is not None and concept.exclude.search(sentence):
+            if concept.exclude is not None and concept.exclude.search(lower):
                 continue
-            for match in concept.regex.finditer(sentence):
+            for match in concept.regex.finditer(lower):
                 found.append(
                     Mention(
                         concept,

@@ -150,7 +150,10 @@ def check_dictation_commands(view: ReportView) -> list[Finding]:
 
 
 # --- word boundaries -------------------------------------------------------------------------
-_TOKEN = re.compile(r"(?<![\w-])[A-Za-z][a-z]+(?![\w-])")
+# a token run together from two words has seven letters or more (a part is three letters or
+# more, the right one four); shorter tokens are not read at all (most words of a report)
+_MIN_RUN = 7
+_TOKEN = re.compile(rf"(?<![\w-])[A-Za-z][a-z]{{{_MIN_RUN - 1},}}(?![\w-])")
 _PAIR = re.compile(r"(?<![\w-])(?=([A-Za-z][a-z]+)[ \t]([a-z]{2,})(?![\w-]))")
 _MIN_PART = 4  # "pleural" + "effusion"; shorter parts make too many accidental words
 
@@ -213,7 +216,7 @@ _FUNCTION_WORDS = frozenset(["the", "and", "are", "with", "without", "of"])
 def _run_together(token: str) -> tuple[str, str] | None:
     """The two known words an unknown token is made of, if one split gives them."""
     token = token.lower()
-    if len(token) < 7 or token in _vocab().known or correction(token) is not None:
+    if len(token) < _MIN_RUN or token in _vocab().known or correction(token) is not None:
         return None
     medical = _vocab().medical
     for i in range(3, len(token) - _MIN_PART + 1):

@@ -24,25 +24,27 @@ from service.engines.base import Finding
 from service.engines.rules._clinical import main_spans, sentences
 from service.engines.rules._exam import contrast_ordered, exam_evidence, exam_text, modality
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView, per_view
+from service.engines.rules._report import ReportView, lowered, per_view
 from service.taxonomy import Severity
 
 CODE = "report.exam_mismatch"
+# matched on the lowered text (_report.lowered), hence in lower case: several times faster than
+# re.IGNORECASE on the text, and the check reads every sentence of a long report
 _TECHNIQUE = {
-    "CT": r"\b(?:helical|spiral|multidetector|MDCT)\b[^.]{0,40}\b(?:images?|CT|scans?|"
-    r"sections?|slices?)\b|\baxial (?:CT )?(?:images?|sections?|slices?)\b|"
-    r"\bCT (?:of|scan of|images of)\b|\bHounsfield\b|\bcomputed tomograph|"
+    "CT": r"\b(?:helical|spiral|multidetector|mdct)\b[^.]{0,40}\b(?:images?|ct|scans?|"
+    r"sections?|slices?)\b|\baxial (?:ct )?(?:images?|sections?|slices?)\b|"
+    r"\bct (?:of|scan of|images of)\b|\bhounsfield\b|\bcomputed tomograph|"
     r"\b(?:coronal|sagittal)(?: and (?:coronal|sagittal))? reformat\w*|"
-    r"\bmultiplanar (?:reformat\w*|reconstruct\w*)|\bslice thickness\b|\bDLP\b|\bCTDI",
-    "MR": r"\bT[12][- ]weighted\b|\bFLAIR\b|\bgadolinium\b|\bdiffusion[- ]weighted\b|"
-    r"\bMRI (?:of|scan)\b|\bmagnetic resonance\b|\bmulti-?sequence\b|\bsequences\b|"
-    r"\bMR (?:images?|imaging)\b|\bfat[- ](?:saturated|suppressed)\b|\bSTIR\b",
+    r"\bmultiplanar (?:reformat\w*|reconstruct\w*)|\bslice thickness\b|\bdlp\b|\bctdi",
+    "MR": r"\bt[12][- ]weighted\b|\bflair\b|\bgadolinium\b|\bdiffusion[- ]weighted\b|"
+    r"\bmri (?:of|scan)\b|\bmagnetic resonance\b|\bmulti-?sequence\b|\bsequences\b|"
+    r"\bmr (?:images?|imaging)\b|\bfat[- ](?:saturated|suppressed)\b|\bstir\b",
     "US": r"\b(?:sonographic\w*|sonography|hypoechoic|hyperechoic|anechoic|echogenic\w*|"
     r"transducer|ultrasound (?:of|examination|images?)|gr[ae]y[- ]?scale|"
-    r"(?:color|colour|spectral|power) (?:flow )?Doppler|real[- ]time (?:imaging|images))\b",
-    "NM": r"\b(?:Tc-?99m|99m-?Tc|technetium|radiotracer|radiopharmaceutical|radionuclide|"
-    r"scintigra\w+|SPECT|FDG|F-18|gamma camera|MAA|sestamibi|mCi|MBq|SUV(?:max)?)\b",
-    "XR": r"\b(?:(?:PA|AP|frontal|lateral|oblique)(?: and lateral)? (?:views?|radiographs?)|"
+    r"(?:color|colour|spectral|power) (?:flow )?doppler|real[- ]time (?:imaging|images))\b",
+    "NM": r"\b(?:tc-?99m|99m-?tc|technetium|radiotracer|radiopharmaceutical|radionuclide|"
+    r"scintigra\w+|spect|fdg|f-18|gamma camera|maa|sestamibi|mci|mbq|suv(?:max)?)\b",
+    "XR": r"\b(?:(?:pa|ap|frontal|lateral|oblique)(?: and lateral)? (?:views?|radiographs?)|"
     r"radiographs? of)\b",
 }
 # techniques an exam of the key's modality may describe besides its own
@@ -87,7 +89,7 @@ _REGION_REGEX = re.compile(
     "|".join(rf"(?P<{name}>\b(?:{pattern})\b)" for name, pattern in _REGION_TERMS.items()),
     re.IGNORECASE,
 )
-_TECHNIQUE_REGEX = {name: re.compile(p, re.IGNORECASE) for name, p in _TECHNIQUE.items()}
+_TECHNIQUE_REGEX = {name: re.compile(p) for name, p in _TECHNIQUE.items()}
 # per exam modality: one pattern for every technique it may not describe, so that a sentence
 # without any is read once (the patterns have no groups, so the alternation is exact)
 _OTHER_TECHNIQUE = {
@@ -96,8 +98,7 @@ _OTHER_TECHNIQUE = {
             f"(?:{p})"
             for n, p in _TECHNIQUE.items()
             if n != name and n not in _COMPATIBLE.get(name, set())
-        ),
-        re.I,
+        )
     )
     for name in (*_TECHNIQUE, "RF", "MG")
 }
@@ -221,11 +222,12 @@ def check_modality(view: ReportView) -> list[Finding]:
     if ordered is None:
         return []
     any_other = _OTHER_TECHNIQUE[ordered]
-    if any_other.search(view.text) is None:
+    low = lowered(view)
+    if any_other.search(low) is None:
         return []  # no other modality's technique anywhere: no sentence to read
     own = _TECHNIQUE_REGEX.get(ordered)
     for section, start, end in technique_sentences(view):
-        sentence = view.text[start:end]
+        sentence = low[start:end]
         m = any_other.search(sentence)
         if m is None or (own is not None and own.search(sentence)):
             continue
@@ -233,8 +235,9 @@ def check_modality(view: ReportView) -> list[Finding]:
             (n for n, r in _TECHNIQUE_REGEX.items() if n != ordered and r.search(m.group(0))),
             "another modality's",
         )
+        quoted = view.text[start + m.start() : start + m.end()]  # as written, not lowered
         message = (
-            f"The text describes {other} technique ('{m.group(0)}') but the exam is "
+            f"The text describes {other} technique ('{quoted}') but the exam is "
             f"{ordered}; check the exam or the report."
         )
         evidence = [

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from service.engines.base import Finding
 from service.engines.rules._clinical import CONCEPTS, main_spans, sentences
 from service.engines.rules._findings import finding, text_evidence
-from service.engines.rules._report import ReportView, per_view
+from service.engines.rules._report import ReportView, lowered, per_view
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
 from service.taxonomy import Severity
 
@@ -60,6 +60,8 @@ def _largest(match: re.Match[str]) -> float:
 
 
 def _concept_near(sentence: str, at: int) -> str | None:
+    """The measured finding named nearest to ``at`` in a lowered sentence (the concepts' patterns
+    are matched on the lowered text)."""
     best: tuple[int, str] | None = None
     window = sentence[max(0, at - 150) : at + 150]
     at = min(at, 150)
@@ -82,7 +84,7 @@ def _sizes(view: ReportView) -> list[Size]:
         for s_start, s_end in sentences(view.text, span):
             sentence = view.text[s_start:s_end]
             for m in _SIZE.finditer(sentence):
-                concept = _concept_near(sentence, m.start())
+                concept = _concept_near(lowered(view)[s_start:s_end], m.start())
                 limit = _structure_limit(sentence, m.start())
                 if _TIP_TO_CARINA.search(sentence, m.end(), m.end() + 30):
                     limit = (150.0, "the distance from a tube tip to the carina")

@@ -19,22 +19,22 @@ from collections.abc import Callable, Iterable
 
 from service.engines.base import Evidence, Finding
 from service.engines.rules._findings import finding, tag_evidence, text_evidence
-from service.engines.rules._report import ReportView
+from service.engines.rules._report import ReportView, lowered
 from service.engines.rules.cross_source import header_sex
 from service.taxonomy import Severity
 
 CODE = "report.sex"
+# the anatomy, breast and pronoun patterns are read in the lowered text (_report.lowered), hence
+# in lower case and without re.IGNORECASE, which makes them several times slower
 _MALE_ANATOMY = re.compile(
     r"\b(?:prostat(?:e|ic|ectomy|omegaly)|testis|testes|testic(?:le|les|ular)|scrot(?:um|al)|"
     r"seminal vesicles?|penis|penile|epididym(?:is|al|itis)|vas deferens|orchiectomy|"
-    r"spermatic cord)",
-    re.IGNORECASE,
+    r"spermatic cord)"
 )
 _FEMALE_ANATOMY = re.compile(
     r"\b(?:uter(?:us|ine)|ovar(?:y|ies|ian)|endometri(?:um|al)|cervix|fallopian|vagina|"
     r"vaginal|hysterectomy|oophorectomy|salpingo\w*|pregnan(?:t|cy)|gravid|gestation(?:al)?|"
-    r"intrauterine|postmenopausal|premenopausal|menstrua\w+)",
-    re.IGNORECASE,
+    r"intrauterine|postmenopausal|premenopausal|menstrua\w+)"
 )
 # what every word of the anatomy patterns contains: a text without any is not read further
 _STEMS = {
@@ -90,16 +90,15 @@ _TITLES = {
 _MOSTLY_FEMALE = re.compile(
     r"\b(?:mastectom(?:y|ies)|lumpectom(?:y|ies)|breast (?:implants?|prosthes[ie]s|augmentation|"
     r"reconstruction|shadows?|cancer|carcinoma|tissue)|mammo\w+|(?:overlapping|overlying|"
-    r"superimposed) breasts?)\b",
-    re.IGNORECASE,
+    r"superimposed) breasts?)\b"
 )
 _MALE_BREAST = ("gynecomastia", "male breast")
 _BREAST_STEMS = ("breast", "mammo", "mastectom", "lumpectom")
 _ANATOMY = {"male": _MALE_ANATOMY, "female": _FEMALE_ANATOMY}
 _OTHER = {"male": "female", "female": "male"}
 _PRONOUNS = {
-    "male": re.compile(r"\b(?:he|his|him|himself)\b", re.IGNORECASE),
-    "female": re.compile(r"\b(?:she|her|hers|herself)\b", re.IGNORECASE),
+    "male": re.compile(r"\b(?:he|his|him|himself)\b"),
+    "female": re.compile(r"\b(?:she|her|hers|herself)\b"),
 }
 
 
@@ -132,11 +131,11 @@ def _spans(matches: Iterable[re.Match[str]]) -> list[tuple[int, int]]:
 
 def _other_sex_words(text: str, lower: str, other: str) -> list[tuple[int, int]]:
     """Where the text names anatomy or describes a person of the ``other`` sex (``lower`` is
-    the text in lower case: its words are found faster there when the offsets agree)."""
+    the lowered text, whose offsets are the text's)."""
     hits: list[tuple[int, int]] = []
     if any(stem in lower for stem in _STEMS[other]):
-        hits += _spans(_ANATOMY[other].finditer(text))
-    for m in _PERSON[other].finditer(lower if len(lower) == len(text) else text):
+        hits += _spans(_ANATOMY[other].finditer(lower))
+    for m in _PERSON[other].finditer(lower):
         before = _PERSON_BEFORE.search(text, max(0, m.start() - 24), m.start())
         if before is not None:
             hits.append((before.start(), m.end()))
@@ -149,7 +148,7 @@ def check_sex_specific_terms(view: ReportView) -> list[Finding]:
         return []
     text = view.text
     other = _OTHER[sex]
-    lower = text.lower()
+    lower = lowered(view)
     hits = _other_sex_words(text, lower, other)
     if "M" in text:
         hits += _spans(_TITLES[sex].finditer(text))
@@ -160,11 +159,11 @@ def check_sex_specific_terms(view: ReportView) -> list[Finding]:
         and any(stem in lower for stem in _BREAST_STEMS)
         and not any(words in lower for words in _MALE_BREAST)
     ):
-        hits = _spans(_MOSTLY_FEMALE.finditer(text))
+        hits = _spans(_MOSTLY_FEMALE.finditer(lower))
         confidence = 0.6
-    if not hits and not _PRONOUNS[sex].search(text):
+    if not hits and not _PRONOUNS[sex].search(lower):
         # only the other sex's pronouns: weaker, a history may speak of a relative
-        hits = _spans(_PRONOUNS[other].finditer(text))
+        hits = _spans(_PRONOUNS[other].finditer(lower))
         confidence = 0.6
     if not hits:
         return []

@@ -6,6 +6,7 @@ a real IU report (the clean text passes) and checks what must stay silent."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from service.engines.rules import (
     sex,
     terminology,
 )
+from service.engines.rules._clinical import CONCEPTS
 from service.engines.rules._exam import modality
 from service.engines.rules.sex import normalise_sex
 from tests.service.engines.report_support import iu_complete, quotes_match, report, run
@@ -139,6 +141,53 @@ def test_informal_terms_quote_the_text_and_name_the_term(before: str) -> None:
     assert quoted == ["Lungs Look OK", "Coin Lesion"]
     assert "'Lungs Look OK' -> normal, unremarkable" in found.message
     assert "'Coin Lesion' -> nodule" in found.message
+
+
+def _capitals(pattern: str) -> set[str]:
+    """Capital letters a pattern matches literally (not escapes such as \\b, \\S or \\W)."""
+    literal = re.sub(r"\\[A-Za-z]|\(\?P<\w+>", "", pattern)
+    return {ch for ch in literal if ch.isupper()}
+
+
+def test_patterns_read_on_the_lowered_text_have_no_capitals() -> None:
+    """These patterns are matched on ``_report.lowered`` without re.IGNORECASE: a capital
+    letter in one (an acronym added as "PICC") would never match."""
+    lowered_patterns = [
+        *(c.regex for c in CONCEPTS),
+        *(c.exclude for c in CONCEPTS if c.exclude is not None),
+        *exam_mismatch._TECHNIQUE_REGEX.values(),
+        *exam_mismatch._OTHER_TECHNIQUE.values(),
+        laterality._IMPOSSIBLE,
+        laterality._SELF_COMPARED,
+        *sex._ANATOMY.values(),
+        sex._MOSTLY_FEMALE,
+        *sex._PRONOUNS.values(),
+    ]
+    for regex in lowered_patterns:
+        assert not regex.flags & re.IGNORECASE, regex.pattern[:60]
+        assert _capitals(regex.pattern) == set(), regex.pattern[:60]
+
+
+@pytest.mark.parametrize("before", ["", "\u0130stanbul clinic. "])  # "İ".lower() is 2 characters
+def test_capitalised_words_are_found_and_quoted_as_written(before: str) -> None:
+    """Read on the lowered text, capitals are found all the same, and the messages and the
+    evidence quote the report's own words at their offsets."""
+    impossible = NORMAL.replace("Normal chest x-XXXX.", f"{before}Opacity in the LEFT MIDDLE LOBE.")
+    (found,) = run(laterality.check_impossible_sides, impossible)
+    quotes_match(impossible, [found])
+    assert "'LEFT MIDDLE LOBE' does not exist" in found.message
+    self_compared = NORMAL.replace(
+        "Normal chest x-XXXX.", f"{before}Effusions, Left Greater Than Left."
+    )
+    (found,) = run(laterality.check_impossible_sides, self_compared)
+    assert "'Left Greater Than Left' compares a side with itself" in found.message
+    ct_words = NORMAL.replace("Normal chest x-XXXX.", f"{before}Axial CT Images were obtained.")
+    (found,) = run(exam_mismatch.check_modality, ct_words, exam="XR CHEST 2 VIEWS")
+    quotes_match(ct_words, [found])
+    assert "('Axial CT Images')" in found.message
+    female = NORMAL.replace("Normal chest x-XXXX.", f"{before}Status post HYSTERECTOMY.")
+    assert _codes(sex.check_sex_specific_terms, female, sex="male") == ["report.sex"]
+    assert _codes(sex.check_sex_specific_terms, female, sex="female") == []
 
 
 def test_lay_words_outside_the_findings_and_anatomy_words_pass() -> None:
