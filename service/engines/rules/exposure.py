@@ -22,7 +22,11 @@ Both ratios are measured inside the thorax box, so padding does not count.
   flagged a clean test film at 1.19: no margin.) Level alone found 13 of the 28 too-dark dev
   films with lungs found, level or dim-and-flat 15, no clean film and no other kind of fault
   (the percentile stretch of the working image undoes part of a darkening, so a film darkened
-  from light lungs looks like a clean film with dark lungs; those are missed).
+  from light lungs looks like a clean film with dark lungs; those are missed). Tried and not
+  kept (2026-12-06): one bar on level times detail (under 0.4; clean dev films 0.50 at least)
+  found 24 of 29 too-dark dev films instead of 16, but a clean test film measured 0.33 (level
+  0.28, detail 1.19) and test exposure precision fell from 99 % to 89 %: dim, flat lungs occur
+  on clean films.
 """
 
 from __future__ import annotations

@@ -16,7 +16,14 @@ films; ``cxr.scapula`` is not measured.
   anatomy model's lungs, their mean height (apex to base) over the thorax width, reported
   under 0.5 (confidence 0.35). Counting posterior ribs, the clinical measure, is beyond it.
 - Scapulae over the lungs: the model has no scapula class and no stable grey-level measure
-  was found (their medial borders are faint lines); not reported.
+  was found (their medial borders are faint lines, hard to tell from the chest wall and the
+  ribs even by eye at 1,000 pixels across); not reported. Public scapula labels looked for
+  (2026-12-06), none usable here: ChestX-Seg40 (600 films with both scapulae outlined; the
+  films only on Google Drive or Baidu, research use only), PAX-Ray++ (labels projected from
+  CT; Google Drive), torchxrayvision's PSPNet (14 structures with the scapulae, trained on
+  Deepwise's ChestX-Det anatomy; its weights download from GitHub releases at run time, the
+  wheel and ChestX-Det's repository hold neither them nor the masks). This machine reaches
+  PyPI, Debian and npm only.
 Both checks run only on a complete, untilted thorax (:func:`.geometry.anatomy_complete`) that
 is not burnt out: a cut-off, tilted or clipped chest is reported as such, not as rotation or
 short lungs.
