@@ -83,6 +83,15 @@ def lowered(view: ReportView) -> str:
     return low if len(low) == len(view.text) else view.text.translate(_ASCII_LOWER)
 
 
+def whole_words(*words: str) -> str:
+    r"""A pattern for ``\b(?:word|word...)\b`` (literal words of word characters) that opens with
+    the words' first letters: Python's ``re`` then skips to the next such letter, while a pattern
+    that opens with ``\b`` is tried at every position of the text (several times slower). The
+    boundary before a word is a look-behind after it; the alternatives keep their order, so the
+    matches are the same."""
+    return "(?:" + "|".join(rf"{w}(?<!\w{w})" for w in words) + r")\b"
+
+
 def report_view(item: ReportInput) -> ReportView:
     text = item.text if isinstance(item.text, str) else ""
     spans = _stored_spans(item.sections, text)

@@ -66,6 +66,11 @@ _END_COMMAND = re.compile(
     r"\b(?P<before>[A-Za-z]+)[ \t]+(?P<cmd>period|next line|new line)[ \t]*(?=[.;,]|$)",
     re.IGNORECASE | re.MULTILINE,
 )
+# one of which a text must contain for _END_COMMAND to be read at all (in the lowered text): the
+# pattern opens with any word, so it is tried at every word of a report, and almost no report has
+# a command left in it. A command spelled with a Turkish dotted or dotless I ("PERİOD"), which
+# re.IGNORECASE would take for an "i", is no longer read as one.
+_END_CUES = ("period", "next line", "new line")
 _NOUN_BEFORE = frozenset(
     [
         "a",
@@ -127,7 +132,10 @@ _NOUN_BEFORE = frozenset(
 def _command_hits(view: ReportView) -> list[tuple[int, int]]:
     hits: list[tuple[int, int]] = []
     for span in main_spans(view):
-        hits += [m.span() for m in _COMMANDS.finditer(lowered(view), span.start, span.end)]
+        low = lowered(view)
+        hits += [m.span() for m in _COMMANDS.finditer(low, span.start, span.end)]
+        if not any(cue in low[span.start : span.end] for cue in _END_CUES):
+            continue
         body = view.text[span.start : span.end]
         for m in _END_COMMAND.finditer(body):
             if m.group("before").lower() in _NOUN_BEFORE:
@@ -154,7 +162,9 @@ def check_dictation_commands(view: ReportView) -> list[Finding]:
 # more, the right one four); shorter tokens are not read at all (most words of a report)
 _MIN_RUN = 7
 _TOKEN = re.compile(rf"(?<![\w-])[A-Za-z][a-z]{{{_MIN_RUN - 1},}}(?![\w-])")
-_PAIR = re.compile(r"(?<![\w-])(?=([A-Za-z][a-z]+)[ \t]([a-z]{2,})(?![\w-]))")
+# a word and the next one: the first is taken (the search goes on from the second, which starts
+# the next pair), the second only looked at; taking nothing tries the pattern at every letter
+_PAIR = re.compile(r"(?<![\w-])([A-Za-z][a-z]+)[ \t](?=([a-z]{2,})(?![\w-]))")
 _MIN_PART = 4  # "pleural" + "effusion"; shorter parts make too many accidental words
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from service.engines.base import Evidence, Finding
 from service.engines.rules._clinical import AIRSPACE, Mention, main_spans, mentions, sentences
 from service.engines.rules._findings import finding, tag_evidence, text_evidence
-from service.engines.rules._report import ReportView, lowered
+from service.engines.rules._report import ReportView, lowered, whole_words
 from service.engines.rules.cross_source import header_laterality
 from service.engines.rules.negation import Polarity, polarity
 from service.reports.sections import FINDINGS_NAMES, IMPRESSION_NAMES
@@ -55,7 +55,7 @@ _CHEST_SIDE = re.compile(
     re.IGNORECASE,
 )
 _OPPOSITE = {"left": "right", "right": "left"}
-_THAN = re.compile(r"\bthan\b")
+_THAN = re.compile(whole_words("than"))  # found with a fast scan for the word
 # "left greater than left": a comparison of a side with itself
 _SELF_COMPARED = re.compile(
     r"\b(left|right)\s+(?:greater|larger|worse|more|less|smaller|higher|lower)(?:\s+\w+)?"

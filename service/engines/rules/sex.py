@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 from service.engines.base import Evidence, Finding
 from service.engines.rules._findings import finding, tag_evidence, text_evidence
-from service.engines.rules._report import ReportView, lowered
+from service.engines.rules._report import ReportView, lowered, whole_words
 from service.engines.rules.cross_source import header_sex
 from service.taxonomy import Severity
 
@@ -68,10 +68,12 @@ _STEMS = {
         "menstrua",
     ),
 }
-# the patient described as "a 54-year-old woman", "is a male": the word, then what precedes it
+# the patient described as "a 54-year-old woman", "is a male": the word, then what precedes it.
+# This, the titles and the pronouns are read in every report of a known sex, most of which have
+# none of them: they open with the words' letters, not \b (_report.whole_words)
 _PERSON = {  # read in the lower-case text
-    "male": re.compile(r"\b(?:male|man|gentleman|boy)\b"),
-    "female": re.compile(r"\b(?:female|woman|lady|girl)\b"),
+    "male": re.compile(whole_words("male", "man", "gentleman", "boy")),
+    "female": re.compile(whole_words("female", "woman", "lady", "girl")),
 }
 _AGE = r"(?:\d{1,3}[- ]years?[- ]old|\d{1,3}[- ]?y/?o)"
 _PERSON_BEFORE = re.compile(
@@ -82,8 +84,8 @@ _PERSON_BEFORE = re.compile(
 )
 # titles: "Mrs. Doe" is a woman, "Mr. Doe" a man
 _TITLES = {
-    "male": re.compile(r"\b(?:Mrs|Ms|Miss)\b\.?(?= [A-Z])"),
-    "female": re.compile(r"\bMr\b\.?(?= [A-Z])"),
+    "male": re.compile(whole_words("Mrs", "Ms", "Miss") + r"\.?(?= [A-Z])"),
+    "female": re.compile(whole_words("Mr") + r"\.?(?= [A-Z])"),
 }
 # Breast findings that are rare in men (about 1% of breast cancers): flagged in a man's report
 # with lower confidence, never when the text speaks of gynecomastia or a male breast.
@@ -97,8 +99,8 @@ _BREAST_STEMS = ("breast", "mammo", "mastectom", "lumpectom")
 _ANATOMY = {"male": _MALE_ANATOMY, "female": _FEMALE_ANATOMY}
 _OTHER = {"male": "female", "female": "male"}
 _PRONOUNS = {
-    "male": re.compile(r"\b(?:he|his|him|himself)\b"),
-    "female": re.compile(r"\b(?:she|her|hers|herself)\b"),
+    "male": re.compile(whole_words("he", "his", "him", "himself")),
+    "female": re.compile(whole_words("she", "her", "hers", "herself")),
 }
 
 
@@ -150,8 +152,7 @@ def check_sex_specific_terms(view: ReportView) -> list[Finding]:
     other = _OTHER[sex]
     lower = lowered(view)
     hits = _other_sex_words(text, lower, other)
-    if "M" in text:
-        hits += _spans(_TITLES[sex].finditer(text))
+    hits += _spans(_TITLES[sex].finditer(text))
     confidence = 0.85 if header is None else 0.8
     if (
         not hits

@@ -14,6 +14,7 @@ Known homophones and speech-recognition confusions are read in context by
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import re
 import string
@@ -182,13 +183,46 @@ def _known(word: str, vocab: frozenset[str]) -> bool:
 
 
 def _edits1(word: str) -> set[str]:
+    """The strings one edit from ``word`` that may be known words: every deletion and
+    transposition, but a letter replaced or inserted only where a known word starts with what
+    precedes it and ends with what follows it. Intersected with the word lists this gives what
+    all the 54n + 25 edits give; a misspelling's slip is at one place, so this builds a few
+    dozen strings instead of hundreds (building them was most of a report's spelling check)."""
     letters = string.ascii_lowercase
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    n = len(word)
+    starts, ends = _sorted_words()
+    head = _longest_shared(word, starts)  # word[:i] starts a known word for i <= head
+    tail = _longest_shared(word[::-1], ends)  # word[j:] ends one for j >= n - tail
+    splits = [(word[:i], word[i:]) for i in range(n + 1)]
     deletes = [a + b[1:] for a, b in splits if b]
     transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    replaces = [a + c + b[1:] for a, b in splits if b for c in letters]
-    inserts = [a + c + b for a, b in splits for c in letters]
+    replaces = [
+        a + c + b[1:] for a, b in splits[max(0, n - 1 - tail) : head + 1] if b for c in letters
+    ]
+    inserts = [a + c + b for a, b in splits[max(0, n - tail) : head + 1] for c in letters]
     return set(deletes + transposes + replaces + inserts)
+
+
+@cache
+def _sorted_words() -> tuple[list[str], list[str]]:
+    """The known words in order, and written backwards in order (for _edits1)."""
+    known = _vocab().known
+    return sorted(known), sorted(w[::-1] for w in known)
+
+
+def _longest_shared(word: str, ordered: list[str]) -> int:
+    """The length of the longest start of ``word`` that starts a word of ``ordered`` (sorted):
+    the word sharing the longest start with it is one of its two neighbours in the order."""
+    at = bisect.bisect_left(ordered, word)
+    longest = 0
+    for other in ordered[max(0, at - 1) : at + 1]:
+        shared = 0
+        for a, b in zip(word, other, strict=False):  # up to the shorter one
+            if a != b:
+                break
+            shared += 1
+        longest = max(longest, shared)
+    return longest
 
 
 def correction(word: str) -> str | None:

@@ -7,6 +7,7 @@ a real IU report (the clean text passes) and checks what must stay silent."""
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,11 @@ from service.engines.rules import (
     omission_findings,
     sex,
     terminology,
+    typo,
 )
 from service.engines.rules._clinical import CONCEPTS
 from service.engines.rules._exam import modality
+from service.engines.rules._report import whole_words
 from service.engines.rules.sex import normalise_sex
 from tests.service.engines.report_support import iu_complete, quotes_match, report, run
 from tests.service.engines.support import iu_text
@@ -113,6 +116,25 @@ def test_word_boundaries(old: str, new: str) -> None:
     assert _codes(dictation.check_word_boundaries, NORMAL.replace(old, new)) == ["report.typo"]
 
 
+def test_voice_command_spelled_with_a_turkish_i_is_not_read() -> None:
+    """The end-of-sentence commands are read only where the lowered text names one: "PERİOD",
+    which re.IGNORECASE alone would take for "period", is not."""
+    text = NORMAL.replace("of pneumothorax.", "of pneumothorax PERIOD.")
+    assert _codes(dictation.check_dictation_commands, text) == ["report.typo"]
+    for i in ("\u0130", "\u0131"):
+        turkish = text.replace("PERIOD", f"PER{i}OD")
+        assert _codes(dictation.check_dictation_commands, turkish) == []
+
+
+def test_split_words_next_to_each_other_are_both_found() -> None:
+    """A word pair's first word is taken and the search goes on from its second word, which
+    starts the next pair: two split words in a row are two hits."""
+    text = NORMAL.replace("Normal chest x-XXXX.", "A calc ified granu loma.")
+    (found,) = run(dictation.check_word_boundaries, text)
+    assert "'calc ified' ('calcified'?)" in found.message
+    assert "'granu loma' ('granuloma'?)" in found.message
+
+
 @pytest.mark.parametrize(
     "word", ["hydropneumothorax", "paraesophageal", "echotexture", "gyriform", "Sandimmune"]
 )
@@ -129,6 +151,54 @@ def test_informal_terms(impression: str) -> None:
     text = NORMAL.replace("Normal chest x-XXXX.", impression)
     assert _codes(terminology.check_informal_terms, NORMAL) == []
     assert _codes(terminology.check_informal_terms, text) == ["report.terminology"]
+
+
+@pytest.mark.parametrize(
+    "words", [("he", "his", "him", "himself"), ("she", "her", "hers", "herself"), ("Mr",)]
+)
+def test_whole_words_match_as_word_boundaries_do(words: tuple[str, ...]) -> None:
+    """``_report.whole_words`` opens with the words' letters instead of \\b: the same matches."""
+    text = (
+        "he the he's he- _he 3he he3 hehe ché him himself himselfs hers her. Her, "
+        "ShE sher she_ Mr. Mrs Mr_ Mr9 Mr\n\u0130he \u00e9he he\u00e9 his"
+    )
+    plain = re.compile(rf"\b(?:{'|'.join(words)})\b")
+    fast = re.compile(whole_words(*words))
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in fast.finditer(text.lower())] == [
+        m.span() for m in plain.finditer(text.lower())
+    ]
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "consoldation",
+        "carrdiopulmonary",
+        "plueral",
+        "effsuion",
+        "xatelectasis",
+        "atelectasisx",
+        "osseus",
+        "firbosis",
+        "pleural",
+        "abc",
+        "zzzzzzzz",
+        "patient's",
+        "withing",
+    ],
+)
+def test_spelling_edits_are_pruned_without_losing_a_known_word(word: str) -> None:
+    """typo._edits1 replaces or inserts a letter only where a known word can start and end so:
+    the known words among its edits are those among all the 54n + 25."""
+    letters = string.ascii_lowercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    every = {a + b[1:] for a, b in splits if b}
+    every |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    every |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    every |= {a + c + b for a, b in splits for c in letters}
+    known = typo.vocabulary()
+    assert typo._edits1(word) & known == every & known
 
 
 @pytest.mark.parametrize("before", ["", "\u0130stanbul clinic. "])  # "İ".lower() is 2 characters
