@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from re import _constants, _parser  # type: ignore[attr-defined]  # the parse tree of a pattern
+from typing import Any
 
 from service.engines.rules._report import ReportView, Span, lowered, per_view
 from service.engines.rules.negation import Polarity, polarity
@@ -25,6 +27,9 @@ class Concept:
     # matched on the lowered text (_report.lowered), as is ``exclude``: several times faster than
     # re.IGNORECASE, and every sentence of the findings and impression is read for every concept
     regex: re.Pattern[str]
+    # strings one of which every match of ``regex`` contains (``_stems``), or None: a sentence
+    # holding none of them is not read with ``regex``
+    stems: tuple[str, ...] | None
     acute: bool  # "no acute abnormality" over it is a contradiction
     # words in an impression that stand for it, when it must reach the impression
     impression: re.Pattern[str] | None
@@ -48,10 +53,59 @@ def _concept(
     return Concept(
         name,
         re.compile(rf"\b(?:{pattern})\b"),
+        _stems(pattern),
         acute,
         re.compile(impression, re.IGNORECASE) if impression else None,
         re.compile(rf"\b(?:{exclude})") if exclude else None,
     )
+
+
+def _stems(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of ``pattern`` contains, read from its parse tree,
+    or None when none is known. A string ``s in sentence`` costs a fraction of a regex search,
+    and most sentences name no concept: they are then not read with the concept's pattern.
+
+    A run of literal characters is required as a whole; a group or a repetition of at least one
+    requires what its content requires; an alternation requires one of what each of its
+    alternatives requires (none known for one: none for all). A sequence requires what any of
+    its parts requires: the part whose shortest string is the longest is kept (fewest strings on
+    a tie). Classes, optional parts and look-arounds require nothing."""
+    return _required(_parser.parse(pattern))
+
+
+def _required(items: Any) -> tuple[str, ...] | None:
+    best: tuple[str, ...] | None = None
+    run: list[str] = []
+
+    def keep(found: tuple[str, ...] | None) -> None:
+        nonlocal best
+        if found and (
+            best is None or (min(map(len, found)), -len(found)) > (min(map(len, best)), -len(best))
+        ):
+            best = found
+
+    for op, av in items:
+        if op is _constants.LITERAL:
+            run.append(chr(av))
+            continue
+        keep(("".join(run),) if run else None)
+        run = []
+        if op is _constants.SUBPATTERN:
+            keep(_required(av[3]))
+        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and av[0] >= 1:
+            keep(_required(av[2]))
+        elif op is _constants.BRANCH:
+            union: list[str] = []
+            for alternative in av[1]:
+                found = _required(alternative)
+                if not found:
+                    union = []
+                    break
+                union.extend(s for s in found if s not in union)
+            # a string holding another of them adds nothing ("mediastinum " after "mediastinum")
+            keep(tuple(s for s in union if not any(t != s and t in s for t in union)) or None)
+    keep(("".join(run),) if run else None)
+    return best
 
 
 _NOT_PLEURAL = (
@@ -195,7 +249,6 @@ CONCEPTS: tuple[Concept, ...] = (
     ),
 )
 
-_ANY_CONCEPT = re.compile("|".join(c.regex.pattern for c in CONCEPTS))  # on the lowered text
 # a sentence ends at . ! ? (not "0.5 cm") or a line end; also at two spaces before a capital (a
 # sentence whose full stop the dictation lost). The runs of other characters are taken whole
 # (``[^.!?\n]+``), not one character per repetition: the same sentences, several times faster.
@@ -285,16 +338,25 @@ def side_of(sentence: str, start: int, end: int) -> str | None:
 def _mentions(view: ReportView, span: Span) -> list[Mention]:
     found: list[Mention] = []
     low = lowered(view)
+    # the concepts whose stems the section holds (most sections: none or a few), then per
+    # sentence those whose stems it holds; only they are read with their patterns
+    section = low[span.start : span.end]
+    candidates = [c for c in CONCEPTS if c.stems is None or any(s in section for s in c.stems)]
+    if not candidates:
+        return found
     for s_start, s_end in sentences(view.text, span):
         lower = low[s_start:s_end]  # the concepts are read here, the side and polarity as written
-        if _ANY_CONCEPT.search(lower) is None:
-            continue
-        sentence = view.text[s_start:s_end]
-        old = _OLD.search(lower) is not None and _NEW.search(lower) is None
-        for concept in CONCEPTS:
+        sentence: str | None = None
+        old = False
+        for concept in candidates:
+            if concept.stems is not None and not any(s in lower for s in concept.stems):
+                continue
             if concept.exclude is not None and concept.exclude.search(lower):
                 continue
             for match in concept.regex.finditer(lower):
+                if sentence is None:
+                    sentence = view.text[s_start:s_end]
+                    old = _OLD.search(lower) is not None and _NEW.search(lower) is None
                 found.append(
                     Mention(
                         concept,

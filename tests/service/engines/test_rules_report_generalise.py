@@ -6,6 +6,7 @@ a real IU report (the clean text passes) and checks what must stay silent."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from service.engines.rules import (
+    _clinical,
     dictation,
     exam_mismatch,
     homophones,
@@ -26,9 +28,9 @@ from service.engines.rules import (
 )
 from service.engines.rules._clinical import CONCEPTS
 from service.engines.rules._exam import modality
-from service.engines.rules._report import whole_words
+from service.engines.rules._report import ReportView, whole_words
 from service.engines.rules.sex import normalise_sex
-from tests.service.engines.report_support import iu_complete, quotes_match, report, run
+from tests.service.engines.report_support import clean_views, iu_complete, quotes_match, report, run
 from tests.service.engines.support import iu_text
 
 # IU report CXR1, as the RIS sends it
@@ -487,3 +489,62 @@ def test_statements_about_both_sides_on_purpose(sentence: str) -> None:
 def test_report_view_with_hl7_sex_reaches_the_checks() -> None:
     item = report("INDICATION: Prostate cancer.\n" + NORMAL, sex="F")
     assert item.patient_sex == "F"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "stems"),
+    [
+        (r"(?:pleural )?effusions?", ("effusion",)),
+        (r"pneumonias?|nodular opacit(?:y|ies)", ("pneumonia", "nodular opacit")),
+        (r"mediastinum|mediastinum (?:is|appears) widened", ("mediastinum",)),
+        (r"(?:lytic|blastic) (?:lesions?|metasta\w+)", ("lesion", "metasta")),
+        (r"(?:hydro)?pneumothora(?:x|ces)", ("pneumothora",)),
+        (r"(?:a|b)+c", ("c",)),
+        (r"edema|\w+", None),
+        (r"edema|\w+ness", ("edema", "ness")),
+        (r"(?:mass)?", None),
+    ],
+)
+def test_concept_stems_are_read_from_the_pattern(
+    pattern: str, stems: tuple[str, ...] | None
+) -> None:
+    assert _clinical._stems(pattern) == stems
+
+
+def test_every_concept_match_holds_one_of_its_stems(shared_data: Path) -> None:
+    """The stems are a filter only: a sentence without them has no match of the concept."""
+    views = clean_views(shared_data)
+    texts = [v.text.lower() for vs in views.values() for v in vs] + [
+        "hydropneumothorax, pneumothoraces; pleural line at the apex with absent lung markings. "
+        "mediastinum appears widened, widening of the superior mediastinum. collapse of the left "
+        "lower lobe, lobar collapse. lytic or sclerotic osseous metastases. free intraperitoneal "
+        "air. heart is mildly enlarged. bulky hilar lymph nodes, hilar masses. granulomata."
+    ]
+    matched = set()
+    for concept in CONCEPTS:
+        assert concept.stems, concept.name
+        for text in texts:
+            for match in concept.regex.finditer(text):
+                matched.add(concept.name)
+                assert any(s in match.group(0) for s in concept.stems), (concept.name, match)
+    assert matched == {c.name for c in CONCEPTS}
+
+
+def test_the_stems_change_no_mention(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every concept read in every sentence gives the same mentions (concepts compared by name:
+    the copies without stems are other objects)."""
+    views = [v for vs in clean_views(shared_data).values() for v in vs]
+
+    def plain(view: ReportView) -> list[tuple[object, ...]]:
+        found = _clinical._compute_mentions(view)
+        return [
+            (m.concept.name, m.section, m.start, m.end, m.polarity, m.side, m.old)
+            for part in found
+            for m in part
+        ]
+
+    fast = [plain(v) for v in views]
+    unfiltered = tuple(dataclasses.replace(c, stems=None) for c in CONCEPTS)
+    monkeypatch.setattr(_clinical, "CONCEPTS", unfiltered)
+    assert [plain(v) for v in views] == fast
+    assert sum(map(len, fast)) > 1000
