@@ -262,24 +262,15 @@ def _sentence_start(text: str, floor: int, at: int) -> bool:
 
 def _boundary_hits(view: ReportView) -> list[tuple[int, int, str]]:
     hits: list[tuple[int, int, str]] = []
-    # most tokens are known words and most pairs two listed words: ``_run_together`` and
-    # ``_split_word`` would say None at once, so they are not called for them
-    known, targets = _vocab().known, _vocab().targets
     for span in main_spans(view):
         for m in _TOKEN.finditer(view.text, span.start, span.end):
-            token = m.group(0)
-            if token.lower() in known:
-                continue
-            if token[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
+            if m.group(0)[0].isupper() and not _sentence_start(view.text, span.start, m.start()):
                 continue  # a capitalised word inside a sentence: a name or a brand
-            parts = _run_together(token)
+            parts = _run_together(m.group(0))
             if parts is not None:
                 hits.append((m.start(), m.end(), " ".join(parts)))
         for m in _PAIR.finditer(view.text, span.start, span.end):
-            left, right = m.group(1, 2)
-            if right in targets and left.lower() in targets:
-                continue
-            joined = _split_word(left, right)
+            joined = _split_word(m.group(1), m.group(2))
             if joined is not None:
                 end = m.start(2) + len(m.group(2))
                 hits.append((m.start(1), end, joined))
